@@ -1,0 +1,1 @@
+"""Gongkai: civil-affairs spreadsheets in, checked, anonymized open data on CKAN out."""

@@ -1,0 +1,161 @@
+"""Problems found in a run: stable slugs, zh + en messages, and where each one is.
+
+Every stage collects problems instead of stopping at the first, so a data officer
+fixes a spreadsheet once, not once per error. Tests assert on slugs and places.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    ERROR = "error"      # stops the run: nothing is published
+    WARNING = "warning"  # published, shown in the report
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class Kind:
+    severity: Severity
+    zh: str
+    en: str
+    fix_zh: str = ""
+    fix_en: str = ""
+
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+KINDS: dict[str, Kind] = {
+    "unreadable-file": Kind(
+        E, "无法读取文件：{error}", "cannot read the file: {error}",
+        "请确认文件为 .xlsx、.xls 或 CSV 且未损坏", "save it as .xlsx, .xls or CSV and try again"),
+    "no-source-files": Kind(
+        E, "目录 {directory} 中没有源文件", "no source files in {directory}",
+        "将本月报表放入该目录，或用 --source 指定目录", "put this month's spreadsheets there or pass --source"),
+    "period-not-found": Kind(
+        E, "无法从工作表名、标题或文件名判断所属月份", "cannot tell the month from the sheet name, title or file name",
+        "在标题中写明年月，如“2024年3月”", "write the month in the title, e.g. 2024年3月"),
+    "no-data-for-period": Kind(
+        E, "源文件中没有 {period} 的数据", "the source files hold no data for {period}",
+        "检查月份参数或补交该月报表", "check --period or add that month's sheet"),
+    "header-not-found": Kind(
+        E, "找不到表头（应以“{expected}”开头的行）", "header row not found (a row starting with '{expected}')",
+        "保持表头与模板一致", "keep the header as in the template"),
+    "missing-column": Kind(
+        E, "缺少列“{header}”", "column '{header}' is missing",
+        "按模板补上该列", "add the column as in the template"),
+    "unmapped-header": Kind(
+        W, "列“{header}”不在数据集规格中，已忽略", "column '{header}' is not in the dataset spec and was ignored",
+        "如需发布该列，请在 datasets/ 规格中登记", "declare it in the dataset spec if it should be published"),
+    "unit-mismatch": Kind(
+        E, "单位行写的是“{found}”，规格声明为“{declared}”", "the unit line says '{found}' but the spec declares '{declared}'",
+        "核对金额单位（元/万元）", "check whether amounts are in 元 or 万元"),
+    "not-a-number": Kind(
+        E, "“{field}”应为数字，实际为“{value}”", "'{field}' must be a number, found '{value}'",
+        "改为数字；零可填 0 或“—”", "enter a number; zero may be 0 or —"),
+    "not-an-integer": Kind(
+        E, "“{field}”应为整数，实际为“{value}”", "'{field}' must be a whole number, found '{value}'",
+        "户数、人数须为整数", "household and person counts are whole numbers"),
+    "negative-value": Kind(
+        E, "“{field}”不能为负数：{value}", "'{field}' cannot be negative: {value}",
+        "核对该单元格", "check the cell"),
+    "unknown-county": Kind(
+        E, "无法确定所属县（市、区）：{name}", "cannot tell which county this is: {name}",
+        "在标题中写明县名，或在 datasets/regions.csv 中登记", "name the county in the title or add it to datasets/regions.csv"),
+    "unknown-region": Kind(
+        E, "“{name}”不在 {county} 的区划代码表中", "'{name}' is not in the division code list of {county}",
+        "改为规范名称，或在 datasets/regions.csv 中登记别名", "use the official name or add an alias to datasets/regions.csv"),
+    "duplicate-region": Kind(
+        E, "“{name}”在同一月份出现多次", "'{name}' appears more than once in the same month",
+        "删除重复行", "remove the duplicate row"),
+    "missing-total": Kind(
+        W, "没有合计行，无法核对各乡镇之和", "no 合计 (total) row, so the parts cannot be checked",
+        "在表末保留合计行", "keep the total row at the bottom"),
+    "sum-mismatch": Kind(
+        E, "合计行“{field}”为 {total}，各乡镇之和为 {parts}（差 {difference}）",
+        "the total row says {total} for '{field}' but the rows add up to {parts} (off by {difference})",
+        "核对合计或各乡镇数据", "correct the total or the rows"),
+    "persons-below-households": Kind(
+        E, "“{persons_field}”（{persons}）少于“{households_field}”（{households}）",
+        "'{persons_field}' ({persons}) is less than '{households_field}' ({households})",
+        "每户至少一人，核对户数与人数", "a household has at least one person: check both counts"),
+    "schema-violation": Kind(
+        E, "不符合表结构 {schema}：{detail}", "does not match table schema {schema}: {detail}",
+        "核对该值", "check the value"),
+    "month-over-month-jump": Kind(
+        W, "“{field}”较上月变化 {change:+.0%}（{previous} → {current}），超过 ±{bound:.0%}",
+        "'{field}' changed {change:+.0%} from last month ({previous} → {current}), beyond ±{bound:.0%}",
+        "发布前请核实", "confirm the figure before publishing"),
+    "personal-data-dropped": Kind(
+        I, "已删除含个人信息的表尾/备注行：{what}", "dropped a footer/note row holding personal data: {what}"),
+    "pii-detected": Kind(
+        E, "输出中发现疑似个人信息（{kind}）：{masked}", "possible personal data in the output ({kind}): {masked}",
+        "从源表中删除该信息后重新运行", "remove it from the source and run again"),
+}
+
+
+@dataclass(frozen=True)
+class Where:
+    """A place in the sources: file, sheet and cell, or a field of the output."""
+
+    file: str = ""
+    sheet: str = ""
+    cell: str = ""
+    field: str = ""
+
+    def __str__(self) -> str:
+        return " ! ".join(part for part in (self.file, self.sheet, self.cell) if part) or self.field
+
+
+@dataclass(frozen=True)
+class Problem:
+    slug: str
+    where: Where = Where()
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.slug not in KINDS:
+            raise KeyError(f"unknown problem slug {self.slug!r}")
+
+    @property
+    def kind(self) -> Kind:
+        return KINDS[self.slug]
+
+    @property
+    def severity(self) -> Severity:
+        return self.kind.severity
+
+    @property
+    def message_zh(self) -> str:
+        return self.kind.zh.format(**self.params)
+
+    @property
+    def message_en(self) -> str:
+        return self.kind.en.format(**self.params)
+
+    def as_dict(self) -> dict:
+        return {
+            "slug": self.slug, "severity": self.severity.value, "where": str(self.where),
+            "file": self.where.file, "sheet": self.where.sheet, "cell": self.where.cell,
+            "field": self.where.field, "message_zh": self.message_zh, "message_en": self.message_en,
+            "fix_zh": self.kind.fix_zh, "fix_en": self.kind.fix_en,
+        }
+
+
+class Problems(list):
+    """The problems of one run, in the order found."""
+
+    def add(self, slug: str, where: Where = Where(), **params) -> Problem:
+        problem = Problem(slug, where, params)
+        self.append(problem)
+        return problem
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self if p.severity is Severity.WARNING]
