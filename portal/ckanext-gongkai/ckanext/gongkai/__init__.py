@@ -1,0 +1,1 @@
+"""ckanext-gongkai: Gongkai metadata schema and PostgreSQL dataset search for CKAN."""

@@ -1,0 +1,48 @@
+"""The two CKAN plugins of ckanext-gongkai.
+
+gongkai         our dataset metadata (ckanext-scheming schema + validators)
+gongkai_search  dataset search from PostgreSQL instead of Solr
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins as p
+
+from . import search_backend
+from .validators import all_validators
+
+
+class GongkaiPlugin(p.SingletonPlugin):
+    """Validators used by schemas/dataset.yaml (loaded by scheming_datasets)."""
+    p.implements(p.IValidators)
+
+    def get_validators(self) -> dict[str, Any]:
+        return all_validators()
+
+
+class GongkaiSearchPlugin(p.SingletonPlugin):
+    """Serve package_search and the package index from PostgreSQL.
+
+    To use a real Solr instead, remove gongkai_search from ckan.plugins and
+    set solr_url; nothing else changes.
+    """
+    p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
+    p.implements(p.IPackageController, inherit=True)
+
+    def update_config(self, config: Any) -> None:
+        search_backend.install()
+
+    def configure(self, config: Any) -> None:
+        # The database engine exists from here on, not in update_config.
+        search_backend.ensure_table()
+
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        # Solr indexes the organization by name only; a search for the
+        # bureau's Chinese name should find its datasets too.
+        organization = model.Group.get(pkg_dict.get("owner_org")) if pkg_dict.get("owner_org") else None
+        if organization is not None:
+            pkg_dict["organization_title"] = organization.title
+        return pkg_dict
