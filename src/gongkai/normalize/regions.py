@@ -1,0 +1,52 @@
+"""Division codes: county and township names (official or alias) -> 12-digit codes, from regions.csv."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gongkai.normalize.text import compact
+
+
+@dataclass
+class County:
+    code: str
+    name: str                                   # official name: 禄丰市
+    names: list[str]                            # official name and aliases: 禄丰市, 禄丰县
+    townships: dict[str, tuple[str, str]] = field(default_factory=dict)  # any spelling -> (code, official)
+
+    def township(self, spelled) -> tuple[str, str] | None:
+        return self.townships.get(compact(spelled))
+
+
+@dataclass
+class Regions:
+    counties: dict[str, County]
+
+    def find_county(self, text: str) -> County | None:
+        """The county named in a text (title or file name): the earliest mention, the longest name on ties."""
+        best = None
+        for county in self.counties.values():
+            for name in county.names:
+                at = text.find(name)
+                if at >= 0 and (best is None or (at, -len(name)) < best[0]):
+                    best = ((at, -len(name)), county)
+        return best[1] if best else None
+
+
+def _names(row: dict) -> list[str]:
+    aliases = [a for a in (row.get("aliases") or "").split("|") if a.strip()]
+    return [compact(row["name"])] + [compact(a) for a in aliases]
+
+
+def load_regions(path: Path) -> Regions:
+    with Path(path).open(encoding="utf-8-sig", newline="") as source:
+        rows = list(csv.DictReader(source))
+    counties = {r["code"]: County(r["code"], r["name"], _names(r)) for r in rows if r["level"] == "county"}
+    for row in rows:
+        county = counties.get(row["parent_code"])
+        if row["level"] == "township" and county:
+            for name in _names(row):
+                county.townships[name] = (row["code"], row["name"])
+    return Regions(counties)
