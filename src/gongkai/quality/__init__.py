@@ -1,0 +1,6 @@
+"""Quality stage: Great Expectations suites and cross-table checks, reported as Problems at source cells."""
+
+from gongkai.quality.checks import check_quality
+from gongkai.quality.engine import QualityError
+
+__all__ = ["check_quality", "QualityError"]
