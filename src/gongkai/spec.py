@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import yaml
 
 # The repo root holds datasets/, schemas/ and quality/; paths in specs are relative to it.
 ROOT = Path(__file__).resolve().parents[2]
-DATASETS_DIR = ROOT / "datasets"
+# GONGKAI_DATASETS_DIR lets tests and operators keep specs elsewhere.
+DATASETS_DIR = Path(os.environ.get("GONGKAI_DATASETS_DIR", ROOT / "datasets"))
 
 # Units a source may declare, as factors to the published unit.
 UNIT_FACTORS = {"元": 1, "千元": 1_000, "万元": 10_000, "亿元": 100_000_000}

@@ -1,0 +1,43 @@
+# Gongkai: `make demo` brings everything up and publishes the samples; `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+GONGKAI := $(VENV)/bin/gongkai
+INSTALLED := $(VENV)/.installed
+PERIODS := 2024-01 2024-02 2024-03
+
+.PHONY: help install samples demo test test-fast bench clean
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+$(INSTALLED): pyproject.toml requirements.lock
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
+	touch $@
+
+install: $(INSTALLED)  ## the project's virtualenv in .venv (pinned by requirements.lock)
+
+samples: $(INSTALLED)  ## generate the sample spreadsheets (3 counties x 3 months, plus broken ones)
+	$(PYTHON) datasets/samples/make_samples.py
+
+demo: install samples portal  ## set up everything, publish the samples, print the portal URLs
+	@for period in $(PERIODS); do $(GONGKAI) run relief-recipients --period $$period || exit $$?; done
+	@$(GONGKAI) show relief-recipients
+
+test: install samples portal  ## every test: unit tests and integration tests against the local portal
+	$(VENV)/bin/pytest
+
+test-fast: install samples  ## unit tests only (no portal needed)
+	$(VENV)/bin/pytest -m "not integration"
+
+bench: bench-flow bench-portal  ## every benchmark
+
+bench-flow: install samples  ## time the pipeline stages against a baseline measured in the same run
+	$(PYTHON) benchmarks/flow_bench.py
+
+clean:  ## remove run outputs (not the portal: see `make portal-reset`)
+	rm -rf out
+
+include portal/portal.mk

@@ -1,0 +1,122 @@
+"""Prefect tasks for each pipeline stage, and the run that chains them for any dataset spec.
+
+Retries only where a failure is transient (the portal did not answer); bad data is never retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+from typing import Callable
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from gongkai import pipeline
+from gongkai.publish import PortalRefused, PortalUnreachable
+from gongkai.report import RunReport
+from gongkai.settings import SettingsError
+from gongkai.spec import load_spec
+
+def last_month(today: dt.date | None = None) -> str:
+    """The period a scheduled monthly run publishes (Beijing time)."""
+    today = today or dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+STAGES = ["extract", "normalize", "validate", "quality", "anonymize", "package", "publish"]
+
+
+class RunFailed(Exception):
+    """The run stopped on data errors or a portal that refused; the report says why."""
+
+    def __init__(self, report: RunReport, report_path: Path):
+        super().__init__(f"{report.status}: {report.summary} (report: {report_path})")
+        self.report, self.report_path = report, report_path
+
+
+def _only_transient(task, task_run, state) -> bool:
+    try:
+        state.result()
+    except PortalUnreachable:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+def stage(name: str, **options):
+    # Inputs are DataFrames and problem collectors, not cacheable values.
+    return task(name=name, cache_policy=NO_CACHE, **options)
+
+
+extract = stage("extract")(pipeline.find_sources)
+normalize = stage("normalize")(pipeline.extract_and_normalize)
+validate = stage("validate")(pipeline.validate)
+assess_quality = stage("quality")(pipeline.assess_quality)
+anonymize = stage("anonymize")(pipeline.scan_outputs)
+package = stage("package")(pipeline.package)
+publish = stage("publish", retries=3, retry_delay_seconds=[2, 10, 30],
+                retry_condition_fn=_only_transient)(pipeline.publish)
+
+
+def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: str | None = None,
+                progress: Callable[[str], None] | None = None) -> RunReport:
+    """Run every stage for one period; publish only if no stage found an error."""
+    log = get_run_logger()
+    spec = load_spec(dataset)
+    report = pipeline.new_report(spec, period)
+    problems = report.problems
+
+    def step(name: str) -> None:
+        log.info("[%d/%d] %s", STAGES.index(name) + 1, len(STAGES), name)
+        if progress:
+            progress(name)
+
+    def finish(status: str, summary: str) -> RunReport:
+        report.status, report.summary = status, summary
+        path = pipeline.write_report(spec, report)
+        log.info("%s — report: %s", summary, path)
+        if status in ("failed", "refused"):
+            raise RunFailed(report, path)
+        return report
+
+    def stop_on_errors() -> None:
+        if problems.errors:
+            finish("failed", f"{len(problems.errors)} 个错误，未发布任何内容 / "
+                             f"{len(problems.errors)} errors, nothing published")
+
+    step("extract")
+    files = extract(spec, Path(source) if source else None, problems)
+    report.files = [f.name for f in files]
+    step("normalize")
+    table = normalize(spec, files, period, problems)
+    stop_on_errors()
+    report.rows = len(table.frame)
+    step("validate")
+    validate(spec, table, problems)
+    stop_on_errors()
+    step("quality")
+    assess_quality(spec, table, problems)
+    stop_on_errors()
+    step("anonymize")
+    metadata = pipeline.ckan_metadata(spec, pipeline.periods_after_release(spec, period))
+    anonymize(table, metadata, problems)
+    stop_on_errors()
+    report.review = pipeline.review_record(spec, reviewer or f"{spec.department} 数据专员 / data officer")
+    metadata |= report.review
+    if spec.disclosure != "proactive":
+        return finish("validated", f"公开属性为“{pipeline.DISCLOSURE_LABELS[spec.disclosure]}”，不发布到门户 / "
+                                   "not proactively disclosed, so not published")
+    step("package")
+    staged = package(spec, table)
+    step("publish")
+    try:
+        outcome = publish(spec, table, staged, metadata, progress or log.info)
+    except (PortalRefused, PortalUnreachable, SettingsError) as error:
+        return finish("refused", str(error))
+    report.dataset_url, report.uploaded, report.unchanged = outcome.dataset_url, outcome.uploaded, outcome.unchanged
+    if outcome.changed:
+        return finish("published", f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files")
+    return finish("unchanged", "内容未变化，未重新上传 / nothing changed, nothing re-uploaded")

@@ -1,0 +1,141 @@
+"""Package a period: CSV (UTF-8 with BOM), typed Parquet, the cumulative series and datapackage.json."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gongkai.spec import Spec
+from gongkai.validate import load_schema
+
+ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "string": pa.string()}
+SERIES = "all"  # the period label of the cumulative series
+
+
+@dataclass(frozen=True)
+class PackagedFile:
+    path: Path
+    period: str          # "2024-03", or "all" for the cumulative series
+    format: str          # "CSV" or "Parquet"
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a dataset's outputs live: published releases, the one being staged, the series."""
+
+    root: Path
+
+    def release(self, period: str) -> Path:
+        return self.root / "releases" / period
+
+    def staging(self, period: str) -> Path:
+        return self.root / "staging" / period
+
+    @property
+    def series(self) -> Path:
+        return self.root / "series"
+
+    def published_periods(self) -> list[str]:
+        return sorted(p.name for p in (self.root / "releases").glob("*-*") if p.is_dir())
+
+    def commit(self, period: str) -> None:
+        """Make a staged period count as published (called only after the portal took it)."""
+        target = self.release(period)
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.staging(period).rename(target)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def arrow_schema(spec: Spec) -> pa.Schema:
+    fields = load_schema(spec.schema_path).fields
+    return pa.schema([pa.field(f.name, ARROW_TYPES[f.type], nullable=not f.required) for f in fields])
+
+
+def _write(spec: Spec, frame: pd.DataFrame, folder: Path, stem: str, period: str) -> list[PackagedFile]:
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path, parquet_path = folder / f"{stem}.csv", folder / f"{stem}.parquet"
+    # The BOM makes Excel open Chinese text correctly; LF endings keep files byte-stable.
+    frame.to_csv(csv_path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    table = pa.Table.from_pandas(frame, schema=arrow_schema(spec), preserve_index=False)
+    # No pandas metadata: the file must be byte-identical for identical content.
+    pq.write_table(table.replace_schema_metadata(None), parquet_path, compression="zstd")
+    return [PackagedFile(csv_path, period, "CSV", sha256(csv_path)),
+            PackagedFile(parquet_path, period, "Parquet", sha256(parquet_path))]
+
+
+def read_period(path: Path) -> pd.DataFrame:
+    return pq.read_table(path).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+
+
+def package_period(spec: Spec, frame: pd.DataFrame, period: str, layout: Layout) -> list[PackagedFile]:
+    """Stage one period's files and rebuild the series from published periods plus this one."""
+    staging = layout.staging(period)
+    if staging.exists():
+        shutil.rmtree(staging)
+    ordered = frame.sort_values(["county_code", "region_code"]).reset_index(drop=True)
+    files = _write(spec, ordered, staging, f"{spec.name}-{period}", period)
+    earlier = [read_period(layout.release(p) / f"{spec.name}-{p}.parquet")
+               for p in layout.published_periods() if p != period]
+    series = pd.concat([*earlier, ordered]).sort_values(["period", "county_code", "region_code"])
+    files += _write(spec, series.reset_index(drop=True), staging / SERIES, f"{spec.name}-{SERIES}", SERIES)
+    return files
+
+
+def previous_period_frame(spec: Spec, period: str, layout: Layout) -> pd.DataFrame | None:
+    """The latest published period before `period`, for month-over-month checks."""
+    earlier = [p for p in layout.published_periods() if p < period]
+    if not earlier:
+        return None
+    return read_period(layout.release(earlier[-1]) / f"{spec.name}-{earlier[-1]}.parquet")
+
+
+def datapackage(spec: Spec, files: list[PackagedFile], path_for, version: str) -> dict:
+    """A Frictionless Data Package describing `files`; `path_for` gives each file's path or URL."""
+    schema = load_schema(spec.schema_path).to_descriptor()
+    ckan = spec.ckan
+    return {
+        "name": spec.name,
+        "title": f"{ckan['title']} / {ckan['title_en']}",
+        "description": f"{ckan['notes']}\n{ckan['notes_en']}",
+        "version": version,
+        "licenses": [{"name": ckan["license_id"]}],
+        "resources": [
+            {
+                "name": f.path.stem.lower() + ("-parquet" if f.format == "Parquet" else "-csv"),
+                "path": path_for(f),
+                "format": f.format.lower(),
+                "mediatype": "text/csv" if f.format == "CSV" else "application/vnd.apache.parquet",
+                **({"encoding": "utf-8-sig"} if f.format == "CSV" else {}),
+                "hash": f"sha256:{f.sha256}",
+                "bytes": f.path.stat().st_size,
+                "schema": schema,
+            }
+            for f in files
+        ],
+    }
+
+
+def write_datapackage(descriptor: dict, path: Path) -> Path:
+    path.write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,120 @@
+"""The pipeline stages as plain functions: the Prefect flow and the CLI both call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from gongkai import anonymize, quality
+from gongkai.deadline import publication_deadline
+from gongkai.normalize import SourceTable, normalize
+from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period,
+                             previous_period_frame, sha256, write_datapackage)
+from gongkai.problems import Problems, Where
+from gongkai.publish import Outcome, Publisher, connect
+from gongkai.report import RunReport
+from gongkai.settings import output_dir, portal_settings
+from gongkai.spec import Spec
+from gongkai.validate import validate_table
+
+DISCLOSURE_LABELS = {"proactive": "主动公开", "on_request": "依申请公开", "not_disclosed": "不予公开"}
+
+
+def layout_for(spec: Spec) -> Layout:
+    return Layout(output_dir() / spec.name)
+
+
+def find_sources(spec: Spec, source: Path | None, problems: Problems) -> list[Path]:
+    """Every source file in the directory, or the one file given."""
+    source = Path(source or spec.source.directory)
+    if source.is_file():
+        return [source]
+    files = sorted({f for pattern in spec.source.files for f in source.glob(pattern) if f.is_file()})
+    if not files:
+        problems.add("no-source-files", Where(file=str(source)), directory=str(source))
+    return files
+
+
+def extract_and_normalize(spec: Spec, files: list[Path], period: str, problems: Problems) -> SourceTable | None:
+    return normalize(spec, files, period, problems) if files else None
+
+
+def validate(spec: Spec, table: SourceTable, problems: Problems) -> None:
+    validate_table(spec.schema_path, table.frame, table.cells, problems)
+
+
+def assess_quality(spec: Spec, table: SourceTable, problems: Problems) -> None:
+    """The quality suite, including month-over-month change from the last published period."""
+    previous = previous_period_frame(spec, table.period, layout_for(spec))
+    quality.check_quality(spec, table, previous, problems)
+
+
+def periods_after_release(spec: Spec, period: str) -> list[str]:
+    return sorted({*layout_for(spec).published_periods(), period})
+
+
+def scan_outputs(table: SourceTable, metadata: dict, problems: Problems) -> None:
+    """The PII gate: every output cell, column name and metadata field."""
+    anonymize.scan_frame(table.frame, lambda row, col: table.cells.get((row, col), Where(field=col)), problems)
+    anonymize.scan_text(json.dumps(metadata, ensure_ascii=False), Where(field="CKAN metadata"), problems)
+
+
+def review_record(spec: Spec, reviewer: str) -> dict:
+    return {
+        "reviewed_by": reviewer,
+        "reviewed_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "review_checks": (f"保密审查：个人信息扫描（身份证号、手机号、银行卡号、邮箱）无命中；"
+                          f"表结构与质量规则校验通过；公开属性：{DISCLOSURE_LABELS[spec.disclosure]}。"
+                          " Privacy review: no ID, phone, bank card or e-mail found; "
+                          "schema and quality rules passed."),
+    }
+
+
+def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
+    ckan = spec.ckan
+    return {
+        "title": ckan["title"], "title_en": ckan["title_en"],
+        "notes": ckan["notes"].strip(), "notes_en": ckan["notes_en"].strip(),
+        "license_id": ckan["license_id"], "tags": [{"name": t} for t in ckan["tags"]],
+        "disclosure": spec.disclosure, "department": spec.department, "frequency": spec.frequency,
+        "period_start": periods[0], "period_end": periods[-1], "version": periods[-1],
+        "publication_deadline": publication_deadline(periods[-1], spec.deadline).isoformat(),
+        "private": spec.disclosure != "proactive",
+    }
+
+
+def package(spec: Spec, table: SourceTable) -> list[PackagedFile]:
+    """Stage this period; return it with every earlier released period and the series."""
+    layout = layout_for(spec)
+    staged = package_period(spec, table.frame, table.period, layout)
+    earlier = [p for p in layout.published_periods() if p != table.period]
+    released = [PackagedFile(path, p, fmt, sha256(path))
+                for p in earlier
+                for fmt, path in (("CSV", layout.release(p) / f"{spec.name}-{p}.csv"),
+                                  ("Parquet", layout.release(p) / f"{spec.name}-{p}.parquet"))]
+    return released + staged
+
+
+def publish(spec: Spec, table: SourceTable, staged: list[PackagedFile], metadata: dict, progress=print) -> Outcome:
+    settings = portal_settings()
+    publisher = Publisher(connect(settings), settings, spec, progress)
+    layout = layout_for(spec)
+    folder = layout.staging(table.period)
+
+    def write_package(urls: dict[str, str]) -> PackagedFile:
+        descriptor = datapackage(spec, staged, lambda f: urls[f.name], metadata["version"])
+        path = write_datapackage(descriptor, folder / "datapackage.json")
+        return PackagedFile(path, SERIES, "JSON", sha256(path))
+
+    outcome = publisher.publish(staged, metadata, write_package)
+    layout.commit(table.period)
+    return outcome
+
+
+def new_report(spec: Spec, period: str) -> RunReport:
+    return RunReport(dataset=spec.name, period=period)
+
+
+def write_report(spec: Spec, report: RunReport) -> Path:
+    return report.write(layout_for(spec).root / "reports")

@@ -1,0 +1,154 @@
+"""Publish packaged files to CKAN with ckanapi: organization, dataset, resources, DataStore.
+
+Idempotent: a file whose sha256 matches the resource's `hash` is not uploaded again, and
+metadata is only touched when something changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import ckanapi
+import requests
+
+from gongkai.package import SERIES, PackagedFile, read_period
+from gongkai.settings import PortalSettings
+from gongkai.spec import Spec
+from gongkai.validate import load_schema
+
+DATASTORE_TYPES = {"integer": "int8", "number": "numeric", "string": "text"}
+USER_AGENT = "gongkai/0.1 (+https://github.com/gongkai)"
+
+
+class PortalUnreachable(Exception):
+    """The portal did not answer: transient, worth a retry."""
+
+
+class PortalRefused(Exception):
+    """The portal answered no (bad token, invalid metadata): retrying will not help."""
+
+
+@dataclass
+class Outcome:
+    dataset_url: str = ""
+    uploaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    resource_urls: dict[str, str] = field(default_factory=dict)
+    datastore_resource_id: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.uploaded)
+
+
+def connect(settings: PortalSettings) -> ckanapi.RemoteCKAN:
+    portal = ckanapi.RemoteCKAN(settings.url, apikey=settings.token, user_agent=USER_AGENT)
+    try:
+        portal.action.status_show()
+    except (requests.ConnectionError, requests.Timeout) as error:
+        raise PortalUnreachable(
+            f"门户无法访问 / the portal at {settings.url} is unreachable ({type(error).__name__}).\n"
+            "For the local portal run `make portal`; otherwise check GONGKAI_CKAN_URL.") from None
+    return portal
+
+
+class Publisher:
+    """Publishes one dataset; every CKAN call goes through `_call` for uniform errors."""
+
+    def __init__(self, portal: ckanapi.RemoteCKAN, settings: PortalSettings, spec: Spec,
+                 progress: Callable[[str], None] = lambda message: None):
+        self.portal, self.settings, self.spec, self.progress = portal, settings, spec, progress
+
+    def _call(self, action: str, files: dict | None = None, **data):
+        try:
+            return self.portal.call_action(action, data_dict=data, files=files)
+        except ckanapi.NotAuthorized:
+            raise PortalRefused(
+                f"门户拒绝了操作 {action} / the portal refused {action}: the API token from "
+                f"{self.settings.token_source} is invalid or lacks rights. "
+                "Create a new token (portal/portalctl reset for the local portal) or fix GONGKAI_CKAN_TOKEN.") from None
+        except ckanapi.ValidationError as error:
+            raise PortalRefused(f"门户拒绝了元数据 / the portal refused {action}: {error.error_dict}") from None
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise PortalUnreachable(f"the portal at {self.settings.url} stopped answering during {action}: "
+                                    f"{type(error).__name__}") from None
+
+    def _find(self, action: str, name: str):
+        try:
+            return self._call(action, id=name)
+        except ckanapi.NotFound:
+            return None
+
+    def ensure_organization(self) -> dict:
+        org = self.spec.ckan["organization"]
+        found = self._find("organization_show", org["name"])
+        return found or self._call("organization_create", name=org["name"], title=org["title"],
+                                   description=org.get("title_en", ""))
+
+    def ensure_dataset(self, org_id: str, metadata: dict) -> dict:
+        found = self._find("package_show", self.spec.ckan["name"])
+        if found and found["state"] == "active":
+            return found
+        if found:  # deleted earlier: bring it back rather than fail on the taken name
+            return self._call("package_patch", id=found["id"], state="active", **metadata)
+        return self._call("package_create", name=self.spec.ckan["name"], owner_org=org_id, **metadata)
+
+    def publish(self, files: list[PackagedFile], metadata: dict,
+                datapackage: Callable[[dict[str, str]], PackagedFile]) -> Outcome:
+        """Upload changed files, then the datapackage.json that points at their URLs."""
+        org = self.ensure_organization()
+        dataset = self.ensure_dataset(org["id"], metadata)
+        existing = {r["name"]: r for r in dataset["resources"]}
+        outcome = Outcome(dataset_url=f"{self.settings.url}/dataset/{dataset['name']}")
+        for file in files:
+            resource = self._upload_if_changed(dataset["id"], file, existing.get(file.name), outcome)
+            outcome.resource_urls[file.name] = resource["url"]
+            existing[file.name] = resource
+        package_file = datapackage(outcome.resource_urls)
+        resource = self._upload_if_changed(dataset["id"], package_file, existing.get(package_file.name), outcome)
+        outcome.resource_urls[package_file.name] = resource["url"]
+        series_csv = next(f for f in files if f.period == SERIES and f.format == "CSV")
+        outcome.datastore_resource_id = existing[series_csv.name]["id"]
+        if outcome.changed:
+            self._call("package_patch", id=dataset["id"], **metadata)
+            self._load_datastore(outcome.datastore_resource_id, series_csv)
+        return outcome
+
+    def _upload_if_changed(self, dataset_id: str, file: PackagedFile, resource: dict | None,
+                           outcome: Outcome) -> dict:
+        if resource and resource.get("hash") == file.sha256:
+            outcome.unchanged.append(file.name)
+            return resource
+        self.progress(f"uploading {file.name}")
+        fields = {"name": file.name, "format": file.format, "hash": file.sha256, "period": file.period,
+                  "description": self._describe(file)}
+        with file.path.open("rb") as upload:
+            if resource:
+                resource = self._call("resource_update", id=resource["id"], files={"upload": upload}, **fields)
+            else:
+                resource = self._call("resource_create", package_id=dataset_id, files={"upload": upload}, **fields)
+        outcome.uploaded.append(file.name)
+        return resource
+
+    @staticmethod
+    def _describe(file: PackagedFile) -> str:
+        if file.format == "JSON":
+            return "Frictionless Data Package：各文件的表结构与 sha256 / schema and sha256 of every file"
+        what = "全部月份累计序列 / cumulative series, all months" if file.period == SERIES else f"{file.period}"
+        return f"{what}（{file.format}）"
+
+    def _load_datastore(self, resource_id: str, series_csv: PackagedFile) -> None:
+        """Replace the DataStore table of the series so journalists can query it with SQL."""
+        self.progress("loading the DataStore table")
+        schema = load_schema(self.spec.schema_path)
+        fields = [{"id": f.name, "type": DATASTORE_TYPES[f.type],
+                   "info": {"label": f.title or f.name, "notes": f.description or ""}} for f in schema.fields]
+        frame = read_period(series_csv.path.with_suffix(".parquet"))
+        records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        try:
+            self._call("datastore_delete", resource_id=resource_id, force=True)
+        except ckanapi.NotFound:
+            pass
+        self._call("datastore_create", resource_id=resource_id, force=True, fields=fields,
+                   primary_key=schema.primary_key, records=records)

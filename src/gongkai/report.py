@@ -1,0 +1,93 @@
+"""The run report: what was read, what was wrong, what was published. Markdown for people, JSON for tools."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from gongkai.problems import Problem, Problems
+
+SEVERITY_LABELS = {"error": "错误 error", "warning": "警告 warning", "info": "提示 info"}
+
+
+@dataclass
+class RunReport:
+    dataset: str
+    period: str
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now().astimezone())
+    files: list[str] = field(default_factory=list)
+    rows: int = 0
+    problems: Problems = field(default_factory=Problems)
+    status: str = "running"          # published | unchanged | refused | failed | validated
+    summary: str = ""
+    dataset_url: str = ""
+    uploaded: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    review: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {
+            "dataset": self.dataset, "period": self.period, "started": self.started.isoformat(),
+            "status": self.status, "summary": self.summary, "files": self.files, "rows": self.rows,
+            "errors": len(self.problems.errors), "warnings": len(self.problems.warnings),
+            "problems": [p.as_dict() for p in self.problems], "dataset_url": self.dataset_url,
+            "uploaded": self.uploaded, "unchanged": self.unchanged, "review": self.review,
+        }
+
+    def markdown(self) -> str:
+        lines = [
+            f"# 运行报告 / Run report: {self.dataset} {self.period}",
+            "",
+            f"- 状态 / status: **{self.status}** — {self.summary}",
+            f"- 开始 / started: {self.started:%Y-%m-%d %H:%M:%S %z}",
+            f"- 源文件 / source files: {', '.join(self.files) or '—'}",
+            f"- 数据行 / rows: {self.rows}",
+            f"- 错误 / errors: {len(self.problems.errors)}; 警告 / warnings: {len(self.problems.warnings)}",
+        ]
+        if self.dataset_url:
+            lines.append(f"- 数据集 / dataset: {self.dataset_url}")
+        if self.uploaded or self.unchanged:
+            lines.append(f"- 已上传 / uploaded: {', '.join(self.uploaded) or '无 none'}")
+            lines.append(f"- 未变化 / unchanged: {', '.join(self.unchanged) or '无 none'}")
+        if self.review:
+            lines += ["", "## 审查记录 / Review record", ""]
+            lines += [f"- {key}: {value}" for key, value in self.review.items()]
+        if self.problems:
+            lines += ["", "## 问题 / Problems", "",
+                      "| 级别 severity | 位置 where | 问题 problem | 处理 fix |", "| --- | --- | --- | --- |"]
+            lines += [_markdown_row(p) for p in self.problems]
+        return "\n".join(lines) + "\n"
+
+    def write(self, folder: Path) -> Path:
+        """Write `<period>-<time>.md` and `.json` into `folder`; returns the Markdown path."""
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = folder / f"{self.period}-{self.started:%Y%m%dT%H%M%S}"
+        stem.with_suffix(".json").write_text(json.dumps(self.as_dict(), ensure_ascii=False, indent=2),
+                                             encoding="utf-8")
+        markdown = stem.with_suffix(".md")
+        markdown.write_text(self.markdown(), encoding="utf-8")
+        return markdown
+
+
+def _markdown_row(p: Problem) -> str:
+    cells = [SEVERITY_LABELS[p.severity.value], f"`{p.where}`", f"{p.message_zh}<br>{p.message_en}",
+             f"{p.kind.fix_zh}<br>{p.kind.fix_en}" if p.kind.fix_zh else ""]
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def print_problems(problems: Problems, console: Console | None = None) -> None:
+    """The error table a data officer sees in the terminal."""
+    if not problems:
+        return
+    table = Table(show_lines=True)
+    for column in ("级别 severity", "位置 where", "问题 problem", "处理 fix"):
+        table.add_column(column)
+    for p in problems:
+        table.add_row(SEVERITY_LABELS[p.severity.value], str(p.where), f"{p.message_zh}\n{p.message_en}",
+                      f"{p.kind.fix_zh}\n{p.kind.fix_en}".strip())
+    (console or Console()).print(table)

@@ -1,0 +1,51 @@
+"""Where Gongkai finds the portal and writes its outputs: environment first, then local files."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from gongkai.spec import ROOT
+
+# Written by `portal/portalctl up` for the local portal; never committed.
+LOCAL_PORTAL_ENV = ROOT / "portal" / "var" / "ckan.env"
+
+
+class SettingsError(Exception):
+    """A setting is missing; the message lists every place that was looked at."""
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    url: str
+    token: str
+    token_source: str  # where the token came from, for error messages (never the token itself)
+
+
+def _read_env_file(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
+def portal_settings() -> PortalSettings:
+    local = _read_env_file(LOCAL_PORTAL_ENV)
+    url = os.environ.get("GONGKAI_CKAN_URL") or local.get("GONGKAI_CKAN_URL")
+    if os.environ.get("GONGKAI_CKAN_TOKEN"):
+        token, source = os.environ["GONGKAI_CKAN_TOKEN"], "environment variable GONGKAI_CKAN_TOKEN"
+    else:
+        token, source = local.get("GONGKAI_CKAN_TOKEN"), str(LOCAL_PORTAL_ENV)
+    if not url or not token:
+        raise SettingsError(
+            "未找到门户地址或 API 令牌 / no portal URL or API token found.\n"
+            "Looked in: environment variables GONGKAI_CKAN_URL and GONGKAI_CKAN_TOKEN, "
+            f"then {LOCAL_PORTAL_ENV}.\n"
+            "Run `make portal` for the local portal, or set both variables for an existing CKAN.")
+    return PortalSettings(url.rstrip("/"), token, source)
+
+
+def output_dir() -> Path:
+    """Releases (one folder per period) and run reports live here."""
+    return Path(os.environ.get("GONGKAI_OUT", ROOT / "out"))

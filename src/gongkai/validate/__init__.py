@@ -1,0 +1,38 @@
+"""Validate a normalized table against its Frictionless Table Schema."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from frictionless import Resource, Schema
+
+from gongkai.problems import Problems, Where
+
+
+@lru_cache
+def load_schema(path: Path) -> Schema:
+    return Schema.from_descriptor(str(path))
+
+
+def _rows(frame: pd.DataFrame) -> list[list]:
+    # Frictionless reads NA as a missing cell, so required-field errors surface as such.
+    values = frame.astype(object).where(frame.notna(), None)
+    return [list(frame.columns), *values.values.tolist()]
+
+
+def validate_table(schema_path: Path, frame: pd.DataFrame, cells: dict[tuple[int, str], Where],
+                   problems: Problems) -> None:
+    """Add a `schema-violation` for every cell or row the schema refuses.
+
+    Cells already reported by an earlier stage (say `not-a-number`) are not reported twice.
+    """
+    schema = load_schema(schema_path)
+    report = Resource(data=_rows(frame), schema=schema).validate(limit_errors=10_000)
+    already = {p.where for p in problems}
+    for row_number, field_name, note in report.flatten(["rowNumber", "fieldName", "note"]):
+        index = frame.index[row_number - 2] if row_number else None
+        where = cells.get((index, field_name)) or Where(field=f"row {row_number} {field_name or ''}".strip())
+        if where not in already:
+            problems.add("schema-violation", where, schema=schema_path.name, detail=f"{field_name}: {note}")
