@@ -313,3 +313,23 @@ def test_header_labels_fold_spaces_brackets_and_units():
     assert header_label("乡镇(街道)") == ("乡镇（街道）", None)
     assert header_label(" 金 额（万元）") == ("金额", "万元")
     assert header_label("人数(人)") == ("人数", "人")
+
+
+@pytest.mark.parametrize("text, units", [
+    ("单位：户、人、万元", ["户", "人", "万元"]),
+    ("填报单位：武定县民政局    单位：户、人、元", ["户", "人", "元"]),
+    ("填报单位：武定县民政局", []),
+    ("单位:万元", ["万元"])])
+def test_unit_line(text, units):
+    from gongkai.normalize.text import find_unit_line
+    assert find_unit_line(text) == units
+
+
+def test_unreadable_file_among_good_ones_is_reported_and_the_rest_read(samples, tmp_path):
+    directory, _ = samples
+    corrupt = tmp_path / "武定县2024年3月.xlsx"
+    corrupt.write_bytes(b"PK\x03\x04 truncated")
+    table, problems = run([corrupt] + source_files(directory))
+    assert [(p.slug, str(p.where)) for p in problems.errors] == [("unreadable-file", "武定县2024年3月.xlsx")]
+    assert len(table.frame) == 35
+    assert corrupt.name not in table.files
