@@ -147,6 +147,18 @@ def test_scan_frame_checks_every_cell_and_the_column_names():
     assert all(VALID_ID not in p.message_zh and "13812345678" not in p.message_en for p in problems)
 
 
+def test_hashes_and_resource_ids_in_package_metadata_are_not_identifiers():
+    # A sha256 whose hex holds a 19-digit Luhn-valid run, and a UUID whose groups are all digits.
+    digest = "ab" + CARD + "cd" * 21 + "e"
+    uuid = "12345678-1234-5678-9012-" + CARD16[:12]
+    assert len(digest) == 64
+    package = json.dumps({"resources": [{"path": "2024-03.csv", "hash": f"sha256:{digest}", "id": uuid}]})
+    problems = Problems()
+    assert scan_text(package, Where("datapackage.json"), problems) == 0, [p.params for p in problems]
+    # ...but a card number next to a word is still a card number.
+    assert kinds(f"card{CARD}") == [("bank-card", CARD[:4] + "*" * 11 + CARD[-4:])]
+
+
 def test_scan_text_names_the_line_of_a_file():
     csv = "period,region_code,urban_amount\n2024-03,532329101000,61200.0\n2024-03,532329102000,填表人电话13812345678\n"
     problems = Problems()

@@ -36,6 +36,10 @@ _MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # 4.40524E+17, 5.32329199E+17, 4.4052419900101E17: digits Excel lost when it took an ID for a number.
 _SCIENTIFIC = re.compile(r"(?<![\d.])\d(?:\.\d+)?[eE]\+?(\d{2})(?![\d])")
+# sha256 digests and CKAN/UUID ids in datapackage.json and metadata: hex, with digit runs that
+# are not numbers. They are blanked (same length, so positions hold) before scanning.
+_HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{32,}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
+                        r"(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ def _mask_email(address: str) -> str:
 def find_pii(text: str) -> list[Hit]:
     """Every personal-data hit in text, masked, in order of position. Overlapping matches count once."""
     text = unicodedata.normalize("NFKC", text)   # full-width digits and ＠ become ASCII; lengths stay
+    text = _HEX_TOKEN.sub(lambda m: " " * len(m.group()) if re.search("[a-fA-F]", m.group()) else m.group(), text)
     hits: list[Hit] = []
     taken: list[tuple[int, int]] = []
 
