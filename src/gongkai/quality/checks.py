@@ -85,8 +85,9 @@ def check_totals(table: SourceTable, measures: dict[str, str], tolerance: float,
     """Each 合计 row against the sum of its sheet's rows: amounts within tolerance 元, counts exactly."""
     frame = table.frame
     rows, places = [], []
+    sheets = _sheets_of_rows(table)
     for total in table.totals:
-        parts_frame = _rows_of_total(table, total)
+        parts_frame = _rows_of_total(table, total, sheets)
         for field, value in total.values.items():
             if field not in measures or field not in frame.columns or value is None or _missing(value):
                 continue
@@ -115,21 +116,20 @@ def check_totals(table: SourceTable, measures: dict[str, str], tolerance: float,
                 problems.add("missing-total", Where(where.file, where.sheet, "", "county_code"))
 
 
-def _rows_of_total(table: SourceTable, total) -> pd.DataFrame:
+def _rows_of_total(table: SourceTable, total, sheets: dict) -> pd.DataFrame:
     frame = table.frame
     county = frame[frame["county_code"] == total.county_code] if "county_code" in frame.columns else frame
     # A 合计 row totals its own sheet: with one sheet per county and month that is the county.
-    same_sheet = [i for i in county.index
-                  if (w := _source_of_row(table, i)) is not None
-                  and (w.file, w.sheet) == (total.where.file, total.where.sheet)]
+    same_sheet = [i for i in county.index if sheets.get(i) == (total.where.file, total.where.sheet)]
     return county.loc[same_sheet] if same_sheet else county
 
 
-def _source_of_row(table: SourceTable, index) -> Where | None:
+def _sheets_of_rows(table: SourceTable) -> dict:
+    """Frame row index -> (file, sheet) it was read from."""
+    sheets = {}
     for (row, _field), where in table.cells.items():
-        if row == index:
-            return where
-    return None
+        sheets.setdefault(row, (where.file, where.sheet))
+    return sheets
 
 
 # -- month over month ----------------------------------------------------------------------
@@ -191,9 +191,9 @@ def _cell(table: SourceTable, index, field: str) -> Where:
     where = table.cells.get((index, field))
     if where is not None:
         return where
-    row = _source_of_row(table, index)
-    if row is not None:
-        return Where(row.file, row.sheet, "", field)
+    for (row, _field), where in table.cells.items():   # another cell of the row names file and sheet
+        if row == index:
+            return Where(where.file, where.sheet, "", field)
     return Where(field=field)
 
 
