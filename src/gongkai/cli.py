@@ -21,7 +21,8 @@ from gongkai.spec import ROOT, SpecError, available, load_spec
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_PORTAL = 0, 1, 2, 3
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-console = Console()
+# Wide enough for file ! sheet ! cell and a message when output is piped (rich assumes 80).
+console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 def _period(ctx, param, value):
@@ -72,11 +73,11 @@ def main():
 @click.option("--verbose", is_flag=True, help="Show Prefect's log lines too.")
 def run(dataset, period, source, reviewer, verbose):
     """Check and publish one period of DATASET (e.g. relief-recipients)."""
+    if not verbose:  # before Prefect is imported: it reads its settings once
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from gongkai.flow import RunFailed  # Prefect is slow to import; only `run` needs it
 
     spec = _spec(dataset)
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     flow = _load_flow(spec.flow)
     with Progress(console=console, transient=True) as progress:
         task_id = progress.add_task("starting Prefect", total=7)

@@ -85,9 +85,10 @@ def print_problems(problems: Problems, console: Console | None = None) -> None:
     if not problems:
         return
     table = Table(show_lines=True)
-    for column in ("级别 severity", "位置 where", "问题 problem", "处理 fix"):
-        table.add_column(column)
+    table.add_column("级别 severity", no_wrap=True)
+    table.add_column("位置 where", no_wrap=True)
+    table.add_column("问题与处理 problem and fix")
     for p in problems:
-        table.add_row(SEVERITY_LABELS[p.severity.value], str(p.where), f"{p.message_zh}\n{p.message_en}",
-                      f"{p.kind.fix_zh}\n{p.kind.fix_en}".strip())
+        fix = f"\n→ {p.kind.fix_zh} / {p.kind.fix_en}" if p.kind.fix_zh else ""
+        table.add_row(SEVERITY_LABELS[p.severity.value], str(p.where), f"{p.message_zh}\n{p.message_en}{fix}")
     (console or Console()).print(table)

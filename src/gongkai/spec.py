@@ -10,8 +10,11 @@ import yaml
 
 # The repo root holds datasets/, schemas/ and quality/; paths in specs are relative to it.
 ROOT = Path(__file__).resolve().parents[2]
-# GONGKAI_DATASETS_DIR lets tests and operators keep specs elsewhere.
-DATASETS_DIR = Path(os.environ.get("GONGKAI_DATASETS_DIR", ROOT / "datasets"))
+
+
+def datasets_dir() -> Path:
+    """Where specs live; GONGKAI_DATASETS_DIR lets tests and operators keep them elsewhere."""
+    return Path(os.environ.get("GONGKAI_DATASETS_DIR", ROOT / "datasets"))
 
 # Units a source may declare, as factors to the published unit.
 UNIT_FACTORS = {"元": 1, "千元": 1_000, "万元": 10_000, "亿元": 100_000_000}
@@ -78,7 +81,7 @@ def _column(header: str, value) -> Column:
 def load_spec(name_or_path: str | Path) -> Spec:
     path = Path(name_or_path)
     if not path.suffix:
-        path = DATASETS_DIR / f"{name_or_path}.yaml"
+        path = datasets_dir() / f"{name_or_path}.yaml"
     if not path.exists():
         known = ", ".join(available()) or "none"
         raise SpecError(f"no dataset spec {path} (known datasets: {known})")
@@ -111,4 +114,4 @@ def load_spec(name_or_path: str | Path) -> Spec:
 
 
 def available() -> list[str]:
-    return sorted(p.stem for p in DATASETS_DIR.glob("*.yaml"))
+    return sorted(p.stem for p in datasets_dir().glob("*.yaml"))

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from frictionless import Resource, Schema
 
 from gongkai.problems import Problems, Where
@@ -13,7 +14,8 @@ from gongkai.problems import Problems, Where
 
 @lru_cache
 def load_schema(path: Path) -> Schema:
-    return Schema.from_descriptor(str(path))
+    # Read the YAML ourselves: frictionless refuses absolute descriptor paths as unsafe.
+    return Schema.from_descriptor(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 def _rows(frame: pd.DataFrame) -> list[list]:

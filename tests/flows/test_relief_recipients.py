@@ -1,0 +1,144 @@
+"""The monthly flow end to end: sample spreadsheets in, datasets on the real local portal out."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import ckanapi
+import pandas as pd
+import pytest
+import requests
+
+from gongkai.anonymize import scan_text
+from gongkai.cli import _load_flow
+from gongkai.flow import RunFailed
+from gongkai.problems import Problems, Where
+from gongkai.publish import connect
+from gongkai.settings import portal_settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
+PERIODS = ["2024-01", "2024-02", "2024-03"]
+FRICTIONLESS = Path(sys.executable).parent / "frictionless"
+
+
+@pytest.fixture(scope="module")
+def portal():
+    return connect(portal_settings())
+
+
+@pytest.fixture(scope="module")
+def flow():
+    return _load_flow("relief_recipients")
+
+
+@pytest.fixture(scope="module")
+def published(isolated_dataset, samples, prefect_backend, flow, portal):
+    """Three months published in order, then the last month run again."""
+    directory, _ = samples
+    reports = [flow(period=period, source=str(directory)) for period in PERIODS]
+    rerun = flow(period="2024-03", source=str(directory))
+    return portal.action.package_show(id=isolated_dataset), reports, rerun
+
+
+def download(url: str) -> bytes:
+    response = requests.get(url, timeout=30)
+    response.raise_for_status()
+    return response.content
+
+
+def test_each_month_is_published_and_a_rerun_uploads_nothing(published):
+    dataset, reports, rerun = published
+    assert [r["status"] for r in reports] == ["published"] * 3
+    assert rerun["status"] == "unchanged" and rerun["uploaded"] == []
+    names = {r["name"] for r in dataset["resources"]}
+    for period in PERIODS:
+        assert {f"relief-recipients-{period}.csv", f"relief-recipients-{period}.parquet"} <= names
+    assert {"relief-recipients-all.csv", "relief-recipients-all.parquet", "datapackage.json"} <= names
+    assert dataset["version"] == "2024-03"
+    assert (dataset["period_start"], dataset["period_end"]) == ("2024-01", "2024-03")
+    assert dataset["disclosure"] == "proactive" and dataset["department"] == "社会救助科"
+    # 10 working days after 31 March: 清明 is 4-6 April and Sunday 7 April is a make-up workday.
+    assert dataset["publication_deadline"] == "2024-04-15"
+
+
+def test_parquet_from_the_portal_equals_the_source_figures(published, samples):
+    dataset, _, _ = published
+    _, figures = samples
+    series = next(r for r in dataset["resources"] if r["name"] == "relief-recipients-all.parquet")
+    frame = pd.read_parquet(io.BytesIO(download(series["url"])))
+    assert len(frame) == sum(len(month) for month in figures.values())
+    for (county, period), month in figures.items():
+        rows = frame[(frame.county_name == county) & (frame.period == period)].set_index("region_name")
+        for township, values in month.items():
+            assert rows.loc[township, "rural_persons"] == values["rural_persons"]
+            assert rows.loc[township, "urban_amount"] == pytest.approx(values["urban_amount"] * 10_000)
+
+
+def test_datastore_sums_equal_the_source_totals(published, samples, make_samples, portal):
+    dataset, _, _ = published
+    _, figures = samples
+    table = next(r for r in dataset["resources"] if r["name"] == "relief-recipients-all.csv")
+    result = portal.action.datastore_search_sql(sql=(
+        f'SELECT county_name, period, SUM(rural_persons) AS persons, SUM(rural_amount) AS amount '
+        f'FROM "{table["id"]}" GROUP BY county_name, period'))
+    sums = {(r["county_name"], r["period"]): r for r in result["records"]}
+    assert len(sums) == len(figures)
+    for key, month in figures.items():
+        total = make_samples.totals(month)
+        assert int(sums[key]["persons"]) == total["rural_persons"]
+        assert float(sums[key]["amount"]) == pytest.approx(total["rural_amount"] * 10_000, abs=0.01)
+
+
+def test_published_datapackage_passes_the_frictionless_validator(published, tmp_path):
+    dataset, _, _ = published
+    package = next(r for r in dataset["resources"] if r["name"] == "datapackage.json")
+    path = tmp_path / "datapackage.json"
+    path.write_bytes(download(package["url"]))
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    assert len(descriptor["resources"]) == 8  # 3 months and the series, CSV and Parquet each
+    checked = subprocess.run([str(FRICTIONLESS), "validate", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_nothing_personal_reached_the_portal(published, make_samples, portal):
+    dataset, _, _ = published
+    texts = [json.dumps(portal.action.package_show(id=dataset["id"]), ensure_ascii=False)]
+    for resource in dataset["resources"]:
+        content = download(resource["url"])
+        if resource["format"] == "Parquet":
+            texts.append(pd.read_parquet(io.BytesIO(content)).to_csv(index=False))
+        else:
+            texts.append(content.decode("utf-8-sig"))
+    everything = "\n".join(texts)
+    problems = Problems()
+    assert scan_text(everything, Where(field="portal"), problems) == 0, [p.message_en for p in problems]
+    for personal in make_samples.PERSONAL:
+        assert personal not in everything
+
+
+@pytest.mark.parametrize("broken, where", [
+    ("text-in-count.xlsx", "text-in-count.xlsx ! 2024年3月 ! "),
+    ("sum-mismatch.xlsx", "sum-mismatch.xlsx ! 2024年3月 ! "),
+])
+def test_broken_spreadsheet_stops_the_run_and_publishes_nothing(broken, where, isolated_dataset, samples,
+                                                              prefect_backend, flow, portal):
+    directory, _ = samples
+    before = _resources(portal, isolated_dataset)
+    with pytest.raises(RunFailed) as failed:
+        flow(period="2024-03", source=str(directory / "broken" / broken))
+    report = failed.value.report
+    assert report.status == "failed"
+    assert any(str(p.where).startswith(where) and p.where.cell for p in report.problems.errors)
+    assert failed.value.report_path.read_text(encoding="utf-8").count(where) >= 1
+    assert _resources(portal, isolated_dataset) == before
+
+
+def _resources(portal, name: str) -> list[tuple[str, str]]:
+    try:
+        return sorted((r["name"], r["hash"]) for r in portal.action.package_show(id=name)["resources"])
+    except ckanapi.NotFound:
+        return []
