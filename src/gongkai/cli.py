@@ -22,7 +22,7 @@ from gongkai.spec import ROOT, SpecError, available, load_spec
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_PORTAL = 0, 1, 2, 3
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # Wide enough for file ! sheet ! cell and a message when output is piped (rich assumes 80).
-console = Console(width=None if sys.stdout.isatty() else 140)
+console = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True, highlight=False)
 
 
 def _period(ctx, param, value):
@@ -73,11 +73,15 @@ def main():
 @click.option("--verbose", is_flag=True, help="Show Prefect's log lines too.")
 def run(dataset, period, source, reviewer, verbose):
     """Check and publish one period of DATASET (e.g. relief-recipients)."""
-    if not verbose:  # before Prefect is imported: it reads its settings once
+    # Before Prefect is imported: it reads its settings once. No telemetry: the network is closed.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from gongkai.flow import RunFailed  # Prefect is slow to import; only `run` needs it
 
     spec = _spec(dataset)
+    if spec.disclosure == "proactive":
+        _check_portal()  # fail in a second, not after the whole pipeline
     flow = _load_flow(spec.flow)
     with Progress(console=console, transient=True) as progress:
         task_id = progress.add_task("starting Prefect", total=7)
@@ -87,16 +91,27 @@ def run(dataset, period, source, reviewer, verbose):
             result = flow(period=period, source=str(source) if source else None, reviewer=reviewer)
         except RunFailed as failed:
             progress.stop()
-            _print_outcome(failed.report.as_dict(), failed.report.problems, failed.report_path)
+            _print_outcome(failed.report.as_dict())
             sys.exit(EXIT_DATA_ERRORS if failed.report.status == "failed" else EXIT_PORTAL)
         finally:
             logging.getLogger("prefect").removeHandler(handler)
-    _print_outcome(result, None, None)
+    _print_outcome(result)
 
 
-def _print_outcome(report: dict, problems: Problems | None, report_path: Path | None) -> None:
-    if problems:
-        print_problems(problems, console)
+def _check_portal() -> None:
+    from gongkai.publish import PortalUnreachable, connect
+    from gongkai.settings import SettingsError, portal_settings
+
+    try:
+        connect(portal_settings())
+    except (SettingsError, PortalUnreachable) as error:
+        console.print(str(error))
+        sys.exit(EXIT_PORTAL)
+
+
+def _print_outcome(report: dict) -> None:
+    """Errors and warnings as a table (notes stay in the report file), then what happened."""
+    print_problems([p for p in report["problems"] if p["severity"] != "info"], console)
     console.print(f"{report['dataset']} {report['period']}: [bold]{report['status']}[/bold] — {report['summary']}")
     for name in report["uploaded"]:
         console.print(f"  uploaded  {name}")
@@ -104,8 +119,7 @@ def _print_outcome(report: dict, problems: Problems | None, report_path: Path | 
         console.print(f"  unchanged {len(report['unchanged'])} files")
     if report["dataset_url"]:
         console.print(f"  dataset   {report['dataset_url']}")
-    if report_path:
-        console.print(f"  report    {report_path}")
+    console.print(f"  report    {report['report_file']}")
 
 
 @main.command()
@@ -125,7 +139,7 @@ def validate(file, dataset, period):
             if not problems.errors:
                 pipeline.assess_quality(spec, table, problems)
                 pipeline.scan_outputs(table, {}, problems)
-    print_problems(problems, console)
+    print_problems([p.as_dict() for p in problems], console)
     errors, warnings = len(problems.errors), len(problems.warnings)
     console.print(f"{file.name}: {', '.join(periods) or '—'}: {errors} 个错误 errors, {warnings} 个警告 warnings")
     sys.exit(EXIT_DATA_ERRORS if errors else EXIT_OK)
@@ -151,16 +165,14 @@ def show(dataset):
     """Where DATASET is on the portal: its page, downloads and a ready-to-paste API query."""
     import ckanapi
 
-    from gongkai.publish import PortalUnreachable, connect
-    from gongkai.settings import SettingsError, portal_settings
+    from gongkai.publish import connect
+    from gongkai.settings import portal_settings
 
     spec = _spec(dataset)
+    _check_portal()
+    settings = portal_settings()
     try:
-        settings = portal_settings()
         found = connect(settings).action.package_show(id=spec.ckan["name"])
-    except (SettingsError, PortalUnreachable) as error:
-        console.print(str(error))
-        sys.exit(EXIT_PORTAL)
     except ckanapi.NotFound:
         console.print(f"{dataset} 尚未发布 / is not published yet: run `gongkai run {dataset} --period YYYY-MM`")
         sys.exit(EXIT_PORTAL)
@@ -181,8 +193,8 @@ def show(dataset):
     if table:
         sql = (f'SELECT county_name, period, SUM(rural_persons) AS rural_persons FROM "{table["id"]}" '
                "GROUP BY county_name, period ORDER BY period, county_name")
-        console.print("\n  Ask the DataStore with SQL (ckanapi is in .venv/bin):", highlight=False)
+        console.print("\n  Ask the DataStore with SQL (ckanapi is in .venv/bin):")
         console.print(f"  {Path(sys.executable).parent / 'ckanapi'} action datastore_search_sql "
-                      f"-r {settings.url} sql='{sql}'", highlight=False, soft_wrap=True)
+                      f"-r {settings.url} sql='{sql}'")
         console.print(f"\n  curl '{settings.url}/api/3/action/package_search?q=低保&facet.field="
-                      "[\"organization\",\"res_format\"]'", highlight=False, soft_wrap=True)
+                      "[\"organization\",\"res_format\"]'")

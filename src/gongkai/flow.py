@@ -31,9 +31,9 @@ STAGES = ["extract", "normalize", "validate", "quality", "anonymize", "package",
 class RunFailed(Exception):
     """The run stopped on data errors or a portal that refused; the report says why."""
 
-    def __init__(self, report: RunReport, report_path: Path):
-        super().__init__(f"{report.status}: {report.summary} (report: {report_path})")
-        self.report, self.report_path = report, report_path
+    def __init__(self, report: RunReport):
+        super().__init__(f"{report.status}: {report.summary} (report: {report.report_file})")
+        self.report = report
 
 
 def _only_transient(task, task_run, state) -> bool:
@@ -76,10 +76,9 @@ def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: 
 
     def finish(status: str, summary: str) -> RunReport:
         report.status, report.summary = status, summary
-        path = pipeline.write_report(spec, report)
-        log.info("%s — report: %s", summary, path)
+        log.info("%s — report: %s", summary, pipeline.write_report(spec, report))
         if status in ("failed", "refused"):
-            raise RunFailed(report, path)
+            raise RunFailed(report)
         return report
 
     def stop_on_errors() -> None:

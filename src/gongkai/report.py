@@ -29,6 +29,7 @@ class RunReport:
     uploaded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     review: dict = field(default_factory=dict)
+    report_file: str = ""            # where this report was written
 
     def as_dict(self) -> dict:
         return {
@@ -37,6 +38,7 @@ class RunReport:
             "errors": len(self.problems.errors), "warnings": len(self.problems.warnings),
             "problems": [p.as_dict() for p in self.problems], "dataset_url": self.dataset_url,
             "uploaded": self.uploaded, "unchanged": self.unchanged, "review": self.review,
+            "report_file": self.report_file,
         }
 
     def markdown(self) -> str:
@@ -67,6 +69,7 @@ class RunReport:
         """Write `<period>-<time>.md` and `.json` into `folder`; returns the Markdown path."""
         folder.mkdir(parents=True, exist_ok=True)
         stem = folder / f"{self.period}-{self.started:%Y%m%dT%H%M%S}"
+        self.report_file = str(stem.with_suffix(".md"))
         stem.with_suffix(".json").write_text(json.dumps(self.as_dict(), ensure_ascii=False, indent=2),
                                              encoding="utf-8")
         markdown = stem.with_suffix(".md")
@@ -80,8 +83,8 @@ def _markdown_row(p: Problem) -> str:
     return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
 
 
-def print_problems(problems: Problems, console: Console | None = None) -> None:
-    """The error table a data officer sees in the terminal."""
+def print_problems(problems: list[dict], console: Console | None = None) -> None:
+    """The error table a data officer sees in the terminal (problems as in `Problem.as_dict`)."""
     if not problems:
         return
     table = Table(show_lines=True)
@@ -89,6 +92,6 @@ def print_problems(problems: Problems, console: Console | None = None) -> None:
     table.add_column("位置 where", no_wrap=True)
     table.add_column("问题与处理 problem and fix")
     for p in problems:
-        fix = f"\n→ {p.kind.fix_zh} / {p.kind.fix_en}" if p.kind.fix_zh else ""
-        table.add_row(SEVERITY_LABELS[p.severity.value], str(p.where), f"{p.message_zh}\n{p.message_en}{fix}")
+        fix = f"\n→ {p['fix_zh']} / {p['fix_en']}" if p["fix_zh"] else ""
+        table.add_row(SEVERITY_LABELS[p["severity"]], p["where"], f"{p['message_zh']}\n{p['message_en']}{fix}")
     (console or Console()).print(table)

@@ -1,6 +1,5 @@
 """Extract reads every source format into raw cells at their real positions."""
 
-from pathlib import Path
 
 from gongkai.extract import cell_ref, column_letter, decode_text, read_file
 from gongkai.problems import Problems

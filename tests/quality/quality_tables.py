@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gongkai.problems import Where
-from gongkai.spec import load_spec
 
 try:
     from gongkai.normalize import SourceTable, Total

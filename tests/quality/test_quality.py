@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import pytest
 
-from gongkai.problems import Problems, Severity, Where
+from gongkai.problems import Problems, Severity
 from gongkai.quality import QualityError, check_quality
 from gongkai.quality.suite import load_suite
 

@@ -23,7 +23,7 @@ from gongkai.normalize.text import (as_text, compact, find_period, find_unit_lin
 from gongkai.problems import Problems, Where
 from gongkai.spec import UNIT_FACTORS, Column, Spec
 
-__all__ = ["Total", "SourceTable", "normalize", "normalize_sheet", "schema_fields", "load_regions"]
+__all__ = ["Total", "SourceTable", "normalize", "normalize_sheet", "periods", "schema_fields", "load_regions"]
 
 # Labels worth naming when a footer is dropped: they say what kind of personal data went,
 # without repeating it in the report.
@@ -351,3 +351,15 @@ def normalize(spec: Spec, files: list[Path], period: str, problems: Problems) ->
     frame = _frame(fields, out.records)
     cells = {(i, name): where for i, row_cells in enumerate(out.cells) for name, where in row_cells.items()}
     return SourceTable(period, frame, cells, out.totals, files_read)
+
+
+def periods(spec: Spec, files: list[Path], problems: Problems) -> list[str]:
+    """Every month the files hold a table for, so a file can be checked without naming one."""
+    regions = load_regions(spec.regions_path)
+    found = set()
+    for path in files:
+        for sheet in read_file(Path(path), problems):
+            header_row, period, _ = _SheetReader(spec, sheet, regions, problems).locate()
+            if header_row is not None and period:
+                found.add(period)
+    return sorted(found)

@@ -126,7 +126,9 @@ def datapackage(spec: Spec, files: list[PackagedFile], path_for, version: str) -
                 "path": path_for(f),
                 "format": f.format.lower(),
                 "mediatype": "text/csv" if f.format == "CSV" else "application/vnd.apache.parquet",
-                **({"encoding": "utf-8-sig"} if f.format == "CSV" else {}),
+                # Frictionless reads Parquet only from local disk; as a "file" it still checks
+                # the hash of the published URL, and the schema documents the columns.
+                **({"encoding": "utf-8-sig"} if f.format == "CSV" else {"type": "file"}),
                 "hash": f"sha256:{f.sha256}",
                 "bytes": f.path.stat().st_size,
                 "schema": schema,

@@ -1,0 +1,99 @@
+"""The `gongkai` command as a data officer uses it: exit codes, error tables, messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gongkai.cli import main
+
+GONGKAI = Path(sys.executable).parent / "gongkai"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_validate_a_clean_workbook_exits_zero(samples):
+    directory, _ = samples
+    result = invoke("validate", str(directory / "武定县低保月报2024.xlsx"), "--dataset", "relief-recipients")
+    assert result.exit_code == 0, result.output
+    assert "2024-01, 2024-02, 2024-03: 0 个错误 errors" in result.output
+
+
+@pytest.mark.parametrize("broken, cell, message", [
+    ("text-in-count.xlsx", "text-in-count.xlsx ! 2024年3月 ! C7", "must be a number, found '约120'"),
+    ("sum-mismatch.xlsx", "sum-mismatch.xlsx ! 2024年3月 ! F16", "the total row says 8694"),
+])
+def test_validate_a_broken_workbook_names_the_cell_and_exits_one(samples, broken, cell, message):
+    directory, _ = samples
+    result = invoke("validate", str(directory / "broken" / broken), "--dataset", "relief-recipients")
+    assert result.exit_code == 1
+    assert cell in result.output and message in result.output
+    assert "1 个错误 errors" in result.output
+
+
+def test_unknown_dataset_and_bad_period_are_usage_errors(samples):
+    directory, _ = samples
+    assert invoke("validate", str(directory), "--dataset", "no-such").exit_code == 2
+    result = invoke("run", "relief-recipients", "--period", "2024-13")
+    assert result.exit_code == 2 and "YYYY-MM" in result.output
+
+
+def test_run_with_the_portal_down_says_how_to_start_it(tmp_path):
+    env = {**os.environ, "GONGKAI_CKAN_URL": "http://127.0.0.1:9", "GONGKAI_CKAN_TOKEN": "x",
+           "GONGKAI_OUT": str(tmp_path)}
+    done = subprocess.run([str(GONGKAI), "run", "relief-recipients", "--period", "2024-03"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3
+    assert "unreachable" in done.stdout and "make portal" in done.stdout
+    assert not (tmp_path / "relief-recipients").exists()  # nothing staged, nothing published
+
+
+def test_list_shows_each_dataset_and_its_last_release(tmp_path, monkeypatch):
+    monkeypatch.setenv("GONGKAI_OUT", str(tmp_path))
+    (tmp_path / "relief-recipients" / "releases" / "2024-02").mkdir(parents=True)
+    result = invoke("list")
+    assert result.exit_code == 0
+    assert "relief-recipients" in result.output and "主动公开" in result.output and "2024-02" in result.output
+
+
+@pytest.mark.integration
+@pytest.mark.portal
+@pytest.mark.slow
+class TestAgainstThePortal:
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(GONGKAI), *args], capture_output=True, text=True, timeout=300)
+
+    def test_run_then_show_prints_urls_and_a_working_ckanapi_example(self, isolated_dataset, samples):
+        directory, _ = samples
+        first = self.run("run", "relief-recipients", "--period", "2024-01", "--source", str(directory))
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "published" in first.stdout and "report" in first.stdout
+        again = self.run("run", "relief-recipients", "--period", "2024-01", "--source", str(directory))
+        assert again.returncode == 0 and "nothing re-uploaded" in again.stdout
+
+        shown = self.run("show", "relief-recipients")
+        assert shown.returncode == 0, shown.stdout
+        assert f"/dataset/{isolated_dataset}" in shown.stdout
+        assert re.search(r"latest CSV\s+http\S+relief-recipients-2024-01\.csv", shown.stdout)
+        assert re.search(r"latest Parquet\s+http\S+relief-recipients-2024-01\.parquet", shown.stdout)
+        example = next(line.strip() for line in shown.stdout.splitlines() if "datastore_search_sql" in line)
+        answer = subprocess.run(example, shell=True, capture_output=True, text=True, timeout=60)
+        assert answer.returncode == 0, answer.stderr
+        records = json.loads(answer.stdout)["records"]
+        assert {r["county_name"] for r in records} == {"武定县", "元谋县", "禄丰市"}
+
+    def test_a_refused_token_is_named_with_where_it_came_from(self, isolated_dataset, samples, monkeypatch):
+        directory, _ = samples
+        monkeypatch.setenv("GONGKAI_CKAN_TOKEN", "not-a-token")
+        refused = self.run("run", "relief-recipients", "--period", "2024-02", "--source", str(directory))
+        assert refused.returncode == 3
+        assert "environment variable GONGKAI_CKAN_TOKEN" in refused.stdout
