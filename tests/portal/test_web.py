@@ -21,4 +21,4 @@ def test_dataset_and_organization_pages_show_the_chinese_title(portal_url, creat
         page = requests.get(portal_url + path, timeout=30)
         assert page.status_code == 200, path
         assert "辛县城乡低保对象统计" in page.text, path
-    assert "辛县民政局" in requests.get(f"{portal_url}/organization/", timeout=30).text
+    assert "辛县民政局" in requests.get(f"{portal_url}/organization/?q=辛县民政局", timeout=30).text

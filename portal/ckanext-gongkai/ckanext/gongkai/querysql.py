@@ -1,10 +1,11 @@
 """Turn a parsed Solr-style query into SQL over the gongkai_package_search table.
 
 No CKAN imports: the output is plain SQL text with SQLAlchemy ``:name`` binds.
-Every indexed field lives in the ``filters`` jsonb column as an array of
-strings (``{"tags": ["低保", "救助"], "organization": ["wuding"]}``), so an exact
-match is one GIN-indexed containment test whatever the field is multi-valued
-or not; free text goes to the ``search_vector`` tsvector.
+Every indexed field lives in the ``filters`` jsonb column (``texts`` for long
+free text) as an array of strings (``{"tags": ["低保", "救助"], "organization":
+["wuding"]}``), so an exact match is one GIN-indexed containment test whether
+the field is multi-valued or not; free text goes to the ``search_vector``
+tsvector.
 """
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ TEXT_FIELDS = {"title", "notes", "title_en", "notes_en", "res_name", "res_descri
                "res_name_en", "organization_title", "review_checks"}
 # CKAN's autocomplete asks for name_ngram:x / title_ngram:x.
 NGRAM_SUFFIX = "_ngram"
+# Long free-text fields live in the `texts` column so that `filters`, read for
+# every matched row by facet counts, stays small enough to be stored inline.
+LONG_TEXT_FIELDS = {"title", "title_en", "title_string", "notes", "notes_en", "organization_title",
+                    "res_name", "res_name_en", "res_description", "res_url", "url",
+                    "review_checks", "text", "index_id", "license_url"}
+# Fields CKAN puts in every query, stored as real columns for the query planner.
+COLUMN_FIELDS = {"state", "capacity", "dataset_type"}
 # Sort keys with a real column; any other field sorts on its first indexed value.
 SORT_COLUMNS = {
     "score": "score",
@@ -59,17 +67,20 @@ class QueryCompiler:
             return self.free_text(term.value, negated)
         if not _FIELD_NAME_RE.match(field):
             raise ValueError(f"invalid field name {field!r}")
+        column = column_for(field)
         if field.endswith(NGRAM_SUFFIX):
             return self.element_matches(field[: -len(NGRAM_SUFFIX)], "ILIKE", f"%{_like_escape(term.value)}%")
         if term.kind == "any":
-            return f"jsonb_exists(filters, {self.bind(field)})"
+            return f"jsonb_exists({column}, {self.bind(field)})"
         if term.kind == "prefix":
             return self.element_matches(field, "LIKE", _like_escape(term.value) + "%")
         if term.kind == "range":
             return self.range(field, term.value, term.upper)
+        if field in COLUMN_FIELDS and term.kind in ("word", "phrase"):
+            return f"{field} = {self.bind(term.value)}"
         if field in TEXT_FIELDS:
             return self.element_matches(field, "ILIKE", f"%{_like_escape(term.value)}%")
-        return f"filters @> CAST({self.bind(json.dumps({field: [term.value]}))} AS jsonb)"
+        return f"{column} @> CAST({self.bind(json.dumps({field: [term.value]}))} AS jsonb)"
 
     def free_text(self, text: str, negated: bool) -> str:
         tokens = query_tokens(text)
@@ -81,7 +92,7 @@ class QueryCompiler:
         return f"search_vector @@ CAST({self.bind(tsquery)} AS tsquery)"
 
     def element_matches(self, field: str, operator: str, pattern: str) -> str:
-        return (f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(filters -> {self.bind(field)}) v"
+        return (f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({column_for(field)} -> {self.bind(field)}) v"
                 f" WHERE v {operator} {self.bind(pattern)})")
 
     def range(self, field: str, lower: str, upper: str | None) -> str:
@@ -91,7 +102,7 @@ class QueryCompiler:
         if upper not in ("*", "", None):
             conditions.append(f"v <= {self.bind(_solr_now(upper))}")
         where = " AND ".join(conditions) or "TRUE"
-        return (f"EXISTS (SELECT 1 FROM jsonb_array_elements_text(filters -> {self.bind(field)}) v"
+        return (f"EXISTS (SELECT 1 FROM jsonb_array_elements_text({column_for(field)} -> {self.bind(field)}) v"
                 f" WHERE {where})")
 
     def rank_expression(self) -> str:
@@ -99,6 +110,15 @@ class QueryCompiler:
             return "0.0"
         combined = " && ".join(f"CAST({self.bind(q)} AS tsquery)" for q in self.rank_queries)
         return f"ts_rank(search_vector, {combined})"
+
+
+def is_long_text(field: str) -> bool:
+    # CKAN also indexes every extra as extras_<name>.
+    return field.removesuffix(NGRAM_SUFFIX).removeprefix("extras_") in LONG_TEXT_FIELDS
+
+
+def column_for(field: str) -> str:
+    return "texts" if is_long_text(field) else "filters"
 
 
 def _like_escape(value: str) -> str:
@@ -140,7 +160,7 @@ def order_by(sort: str | None) -> str:
             raise ValueError(f"invalid sort field {field!r}")
         column = SORT_COLUMNS.get(field)
         if column is None:
-            column = f"(filters -> '{field}' ->> 0)"
+            column = f"({column_for(field)} -> '{field}' ->> 0)"
         parts.append(f"{column} {direction} NULLS LAST")
     parts.append("id ASC")
     return ", ".join(parts)

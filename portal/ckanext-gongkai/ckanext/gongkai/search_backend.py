@@ -23,7 +23,7 @@ from ckan.lib.search.common import SearchError, SearchIndexError, SearchQueryErr
 from ckan.lib.search.index import PackageSearchIndex
 from ckan.lib.search.query import PackageSearchQuery, VALID_SOLR_PARAMETERS
 
-from .querysql import compile_where, order_by
+from .querysql import compile_where, is_long_text, order_by
 from .textsearch import QuerySyntaxError, document_tokens
 
 log = logging.getLogger(__name__)
@@ -34,19 +34,32 @@ DDL = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     id text PRIMARY KEY,
     name text NOT NULL,
+    state text,
+    capacity text,
+    dataset_type text,
     title_string text,
     metadata_created timestamptz,
     metadata_modified timestamptz,
     doc jsonb NOT NULL,
     filters jsonb NOT NULL,
+    texts jsonb NOT NULL DEFAULT '{{}}',
     permission_labels text[] NOT NULL DEFAULT '{{}}',
     search_vector tsvector NOT NULL,
     data_dict text NOT NULL,
     validated_data_dict text,
     indexed_at timestamptz NOT NULL DEFAULT now()
 );
+-- state and capacity are in every CKAN query: real columns give the planner
+-- true selectivities (it cannot estimate jsonb containment and would scan
+-- the whole GIN match on capacity:public instead of the text index).
+ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS texts jsonb NOT NULL DEFAULT '{{}}';
+ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS state text;
+ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS capacity text;
+ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS dataset_type text;
 CREATE INDEX IF NOT EXISTS {TABLE}_name ON {TABLE} (name);
+CREATE INDEX IF NOT EXISTS {TABLE}_state ON {TABLE} (state, capacity, dataset_type);
 CREATE INDEX IF NOT EXISTS {TABLE}_filters ON {TABLE} USING gin (filters jsonb_path_ops);
+CREATE INDEX IF NOT EXISTS {TABLE}_texts ON {TABLE} USING gin (texts jsonb_path_ops);
 CREATE INDEX IF NOT EXISTS {TABLE}_labels ON {TABLE} USING gin (permission_labels);
 CREATE INDEX IF NOT EXISTS {TABLE}_vector ON {TABLE} USING gin (search_vector);
 CREATE INDEX IF NOT EXISTS {TABLE}_modified ON {TABLE} (metadata_modified);
@@ -81,16 +94,16 @@ def _as_strings(value: Any) -> list[str]:
     return out
 
 
-def filters_from(doc: dict[str, Any]) -> dict[str, list[str]]:
-    """Every field as an array of strings, empty ones dropped, for containment tests."""
-    filters = {}
+def filters_from(doc: dict[str, Any]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Every field as an array of strings for containment tests: (keyword fields, long texts)."""
+    filters, texts = {}, {}
     for key, value in doc.items():
         if key in NOT_FILTERABLE:
             continue
         strings = _as_strings(value)
         if strings:
-            filters[key] = strings
-    return filters
+            (texts if is_long_text(key) else filters)[key] = strings
+    return filters, texts
 
 
 def _weighted_tokens(doc: dict[str, Any]) -> dict[str, list[str]]:
@@ -128,32 +141,39 @@ class PostgresPackageIndex(PackageSearchIndex):
     @staticmethod
     def write(doc: dict[str, Any]) -> None:
         weighted = _weighted_tokens(doc)
+        filters, texts = filters_from(doc)
         vector = " || ".join(
             f"setweight(array_to_tsvector(CAST(:tokens_{w} AS text[])), '{w}')" for w in weighted)
         row = {
             "id": doc["id"],
             "name": doc["name"],
+            "state": doc.get("state"),
+            "capacity": doc.get("capacity"),
+            "dataset_type": doc.get("dataset_type"),
             "title_string": doc.get("title_string") or doc.get("title") or doc["name"],
             "created": doc.get("metadata_created"),
             "modified": doc.get("metadata_modified"),
             "doc": json.dumps({k: v for k, v in doc.items() if k not in NOT_FILTERABLE}),
-            "filters": json.dumps(filters_from(doc)),
+            "filters": json.dumps(filters),
+            "texts": json.dumps(texts),
             "labels": list(doc.get("permission_labels") or []),
             "data_dict": doc["data_dict"],
             "validated": doc.get("validated_data_dict"),
             **{f"tokens_{w}": tokens for w, tokens in weighted.items()},
         }
         sql = f"""
-            INSERT INTO {TABLE} (id, name, title_string, metadata_created, metadata_modified,
-                doc, filters, permission_labels, search_vector, data_dict, validated_data_dict)
-            VALUES (:id, :name, :title_string, CAST(:created AS timestamptz),
-                CAST(:modified AS timestamptz), CAST(:doc AS jsonb), CAST(:filters AS jsonb),
+            INSERT INTO {TABLE} (id, name, state, capacity, dataset_type, title_string,
+                metadata_created, metadata_modified, doc, filters, texts, permission_labels,
+                search_vector, data_dict, validated_data_dict)
+            VALUES (:id, :name, :state, :capacity, :dataset_type, :title_string, CAST(:created AS timestamptz),
+                CAST(:modified AS timestamptz), CAST(:doc AS jsonb), CAST(:filters AS jsonb), CAST(:texts AS jsonb),
                 CAST(:labels AS text[]), {vector}, :data_dict, :validated)
-            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,
+            ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, state = EXCLUDED.state,
+                capacity = EXCLUDED.capacity, dataset_type = EXCLUDED.dataset_type,
                 title_string = EXCLUDED.title_string,
                 metadata_created = EXCLUDED.metadata_created,
                 metadata_modified = EXCLUDED.metadata_modified, doc = EXCLUDED.doc,
-                filters = EXCLUDED.filters, permission_labels = EXCLUDED.permission_labels,
+                filters = EXCLUDED.filters, texts = EXCLUDED.texts, permission_labels = EXCLUDED.permission_labels,
                 search_vector = EXCLUDED.search_vector, data_dict = EXCLUDED.data_dict,
                 validated_data_dict = EXCLUDED.validated_data_dict, indexed_at = now()
         """
@@ -190,8 +210,8 @@ class PostgresPackageQuery(PackageSearchQuery):
         self.facets = {}
 
     def get_all_entity_ids(self, max_results: int = 1000) -> list[str]:
-        rows = _fetch(f"SELECT id FROM {TABLE} WHERE filters @> '{{\"state\": [\"active\"]}}' "
-                      "ORDER BY id LIMIT :n", {"n": max_results})
+        rows = _fetch(f"SELECT id FROM {TABLE} WHERE state = 'active' ORDER BY id LIMIT :n",
+                      {"n": max_results})
         return [r[0] for r in rows]
 
     def get_index(self, reference: str) -> dict[str, Any]:
@@ -228,9 +248,15 @@ class PostgresPackageQuery(PackageSearchQuery):
                  rows: int, start: int, fl: Any) -> list[Any]:
         if rows <= 0:
             return []
-        sql = (f"SELECT doc, data_dict, validated_data_dict, {rank} AS score FROM {TABLE} "
-               f"WHERE {where} ORDER BY {ordering} LIMIT :rows OFFSET :start")
-        fetched = _fetch(sql, dict(params, rows=rows, start=start))
+        # Rank and sort narrow rows first, then fetch the large JSON of one page only.
+        page = _fetch(f"SELECT id, {rank} AS score FROM {TABLE} WHERE {where} "
+                      f"ORDER BY {ordering} LIMIT :rows OFFSET :start",
+                      dict(params, rows=rows, start=start))
+        scores = {row_id: score for row_id, score in page}
+        payload = {row[0]: tuple(row[1:]) for row in _fetch(
+            f"SELECT id, doc, data_dict, validated_data_dict FROM {TABLE} "
+            f"WHERE id = ANY(CAST(:ids AS text[]))", {"ids": list(scores)})}
+        fetched = [payload[row_id] + (scores[row_id],) for row_id in scores if row_id in payload]
         fields = _field_list(fl)
         results = [_select_fields(doc, data_dict, validated, score, fields)
                    for doc, data_dict, validated, score in fetched]
@@ -247,7 +273,7 @@ class PostgresPackageQuery(PackageSearchQuery):
         limit = int(query.get("facet.limit", config.get("search.facets.limit")) or 50)
         mincount = int(query.get("facet.mincount", 1) or 0)
         sql = (f"SELECT f, v, count(*) FROM {TABLE} t, unnest(CAST(:facet_fields AS text[])) f, "
-               f"jsonb_array_elements_text(t.filters -> f) v WHERE {where} "
+               f"jsonb_array_elements_text(COALESCE(t.filters -> f, t.texts -> f)) v WHERE {where} "
                f"GROUP BY f, v HAVING count(*) >= :mincount ORDER BY f, count(*) DESC, v")
         facets: dict[str, dict[str, int]] = {field: {} for field in fields}
         for field, value, count in _fetch(sql, dict(params, facet_fields=list(fields),
