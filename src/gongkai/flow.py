@@ -51,14 +51,19 @@ def stage(name: str, **options):
     return task(name=name, cache_policy=NO_CACHE, **options)
 
 
+def portal_stage(name: str):
+    """A stage that talks to the portal: retried only when the portal did not answer."""
+    return stage(name, retries=3, retry_delay_seconds=[2, 10, 30], retry_condition_fn=_only_transient)
+
+
 extract = stage("extract")(pipeline.find_sources)
+restore = portal_stage("restore")(pipeline.restore_releases)
 normalize = stage("normalize")(pipeline.extract_and_normalize)
 validate = stage("validate")(pipeline.validate)
 assess_quality = stage("quality")(pipeline.assess_quality)
 anonymize = stage("anonymize")(pipeline.scan_outputs)
 package = stage("package")(pipeline.package)
-publish = stage("publish", retries=3, retry_delay_seconds=[2, 10, 30],
-                retry_condition_fn=_only_transient)(pipeline.publish)
+publish = portal_stage("publish")(pipeline.publish)
 
 
 def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: str | None = None,
@@ -89,6 +94,11 @@ def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: 
     step("extract")
     files = extract(spec, Path(source) if source else None, problems)
     report.files = [f.name for f in files]
+    if spec.disclosure == "proactive":  # earlier months feed the series and month-over-month checks
+        try:
+            restore(spec, log.info)
+        except (PortalRefused, PortalUnreachable, SettingsError) as error:
+            return finish("refused", str(error))
     step("normalize")
     table = normalize(spec, files, period, problems)
     stop_on_errors()

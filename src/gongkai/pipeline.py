@@ -100,6 +100,12 @@ def package(spec: Spec, table: SourceTable) -> list[PackagedFile]:
     return released + staged
 
 
+def restore_releases(spec: Spec, progress=print) -> list[str]:
+    """Bring back published months this machine does not have, before they are needed."""
+    settings = portal_settings()
+    return Publisher(connect(settings), settings, spec, progress).restore(layout_for(spec))
+
+
 def publish(spec: Spec, table: SourceTable, staged: list[PackagedFile], metadata: dict, progress=print) -> Outcome:
     settings = portal_settings()
     publisher = Publisher(connect(settings), settings, spec, progress)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -63,6 +65,15 @@ def test_each_month_is_published_and_a_rerun_uploads_nothing(published):
     assert dataset["disclosure"] == "proactive" and dataset["department"] == "社会救助科"
     # 10 working days after 31 March: 清明 is 4-6 April and Sunday 7 April is a make-up workday.
     assert dataset["publication_deadline"] == "2024-04-15"
+
+
+def test_a_new_machine_restores_published_months_and_uploads_nothing(published, samples, flow):
+    directory, _ = samples
+    releases = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "releases"
+    shutil.rmtree(releases)
+    report = flow(period="2024-03", source=str(directory))
+    assert report["status"] == "unchanged", report["uploaded"]
+    assert sorted(p.name for p in releases.iterdir()) == PERIODS
 
 
 def test_parquet_from_the_portal_equals_the_source_figures(published, samples):

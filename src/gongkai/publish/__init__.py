@@ -12,7 +12,7 @@ from typing import Callable
 import ckanapi
 import requests
 
-from gongkai.package import SERIES, PackagedFile, read_period
+from gongkai.package import SERIES, Layout, PackagedFile, read_period, sha256
 from gongkai.settings import PortalSettings
 from gongkai.spec import Spec
 from gongkai.validate import load_schema
@@ -79,6 +79,38 @@ class Publisher:
             return self._call(action, id=name)
         except ckanapi.NotFound:
             return None
+
+    def restore(self, layout: Layout) -> list[str]:
+        """Download published months missing from the local store (a new machine, a lost disk).
+
+        The portal is the record of what was published: without this, the series rebuilt
+        here would silently drop earlier months.
+        """
+        dataset = self._find("package_show", self.spec.ckan["name"])
+        if not dataset:
+            return []
+        local = set(layout.published_periods())
+        restored = set()
+        for resource in dataset["resources"]:
+            period = resource.get("period", "")
+            if period in (SERIES, "") or period in local or resource["format"] not in ("CSV", "Parquet"):
+                continue
+            path = layout.release(period) / resource["name"]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.progress(f"restoring {resource['name']} from the portal")
+            path.write_bytes(self._download(resource["url"]))
+            if sha256(path) != resource.get("hash"):
+                raise PortalRefused(f"{resource['name']} on the portal does not match its recorded sha256")
+            restored.add(period)
+        return sorted(restored)
+
+    def _download(self, url: str) -> bytes:
+        try:
+            response = requests.get(url, timeout=60, headers={"Authorization": self.settings.token})
+            response.raise_for_status()
+        except (requests.ConnectionError, requests.Timeout) as error:
+            raise PortalUnreachable(f"could not download {url}: {type(error).__name__}") from None
+        return response.content
 
     def ensure_organization(self) -> dict:
         org = self.spec.ckan["organization"]

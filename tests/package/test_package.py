@@ -1,0 +1,88 @@
+"""Packaging: the files researchers download, byte-stable so re-runs upload nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from gongkai.normalize import normalize
+from gongkai.package import Layout, datapackage, package_period, read_period, write_datapackage
+from gongkai.problems import Problems
+from gongkai.spec import load_spec
+
+FRICTIONLESS = f"{sys.prefix}/bin/frictionless"
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_spec("relief-recipients")
+
+
+@pytest.fixture(scope="module")
+def months(spec, samples):
+    directory, _ = samples
+    files = sorted(p for p in directory.iterdir() if p.is_file())
+    tables = {}
+    for period in ("2024-01", "2024-02"):
+        problems = Problems()
+        tables[period] = normalize(spec, files, period, problems).frame
+        assert not problems.errors
+    return tables
+
+
+def test_csv_has_a_bom_and_chinese_text_excel_can_open(spec, months, tmp_path):
+    files = package_period(spec, months["2024-01"], "2024-01", Layout(tmp_path))
+    csv = next(f for f in files if f.format == "CSV" and f.period == "2024-01").path
+    raw = csv.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "武定县" in raw.decode("utf-8-sig") and b"\r\n" not in raw
+
+
+def test_parquet_is_typed_and_keeps_leading_zero_codes(spec, months, tmp_path):
+    files = package_period(spec, months["2024-01"], "2024-01", Layout(tmp_path))
+    parquet = next(f for f in files if f.format == "Parquet" and f.period == "2024-01").path
+    schema = pq.read_schema(parquet)
+    assert str(schema.field("rural_persons").type) == "int64"
+    assert str(schema.field("rural_amount").type) == "double"
+    assert str(schema.field("region_code").type) == "string"
+    assert pq.ParquetFile(parquet).metadata.row_group(0).column(0).compression == "ZSTD"
+    assert read_period(parquet).equals(months["2024-01"].sort_values(["county_code", "region_code"])
+                                       .reset_index(drop=True))
+
+
+def test_same_content_gives_byte_identical_files(spec, months, tmp_path):
+    first = {f.name: f.sha256 for f in package_period(spec, months["2024-01"], "2024-01", Layout(tmp_path / "a"))}
+    second = {f.name: f.sha256 for f in package_period(spec, months["2024-01"], "2024-01", Layout(tmp_path / "b"))}
+    assert first == second
+
+
+def test_series_accumulates_published_months_and_a_correction_replaces_its_month(spec, months, tmp_path):
+    layout = Layout(tmp_path)
+    package_period(spec, months["2024-01"], "2024-01", layout)
+    layout.commit("2024-01")
+    files = package_period(spec, months["2024-02"], "2024-02", layout)
+    series = read_period(next(f for f in files if f.period == "all" and f.format == "Parquet").path)
+    assert sorted(series.period.unique()) == ["2024-01", "2024-02"]
+    assert len(series) == len(months["2024-01"]) + len(months["2024-02"])
+
+    corrected = months["2024-01"].copy()
+    corrected.loc[0, "rural_persons"] += 1
+    files = package_period(spec, corrected, "2024-01", layout)
+    series = read_period(next(f for f in files if f.period == "all" and f.format == "Parquet").path)
+    assert len(series) == len(months["2024-01"])  # 2024-02 was staged, never committed
+    assert series.rural_persons.sum() == months["2024-01"].rural_persons.sum() + 1
+
+
+def test_local_datapackage_passes_the_frictionless_validator(spec, months, tmp_path):
+    layout = Layout(tmp_path)
+    files = package_period(spec, months["2024-01"], "2024-01", layout)
+    folder = layout.staging("2024-01")
+    descriptor = datapackage(spec, files, lambda f: str(f.path.relative_to(folder)), "2024-01")
+    path = write_datapackage(descriptor, folder / "datapackage.json")
+    checked = subprocess.run([FRICTIONLESS, "validate", str(path)], capture_output=True, text=True, cwd=folder)
+    assert checked.returncode == 0, checked.stdout
+    (folder / "relief-recipients-2024-01.csv").write_text("tampered", encoding="utf-8")
+    assert subprocess.run([FRICTIONLESS, "validate", str(path)], capture_output=True, cwd=folder).returncode != 0
