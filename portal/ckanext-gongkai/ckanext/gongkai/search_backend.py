@@ -239,48 +239,75 @@ class PostgresPackageQuery(PackageSearchQuery):
             where += " AND permission_labels && CAST(:labels AS text[])"
             params["labels"] = list(permission_labels)
         rows, start = int(query.get("rows", 10)), int(query.get("start", 0) or 0)
-        self.results = self._results(where, rank, ordering, params, rows, start, query.get("fl"))
-        self.count = _fetch(f"SELECT count(*) FROM {TABLE} WHERE {where}", params)[0][0]
-        self.facets = self._facets(where, params, query)
+        facet_fields = _facet_fields(query)
+        total, page, facet_rows = self._search(where, rank, ordering, params, rows, start,
+                                               facet_fields, query)
+        self.count = total
+        self.results = self._page_results(page, query.get("fl"))
+        self.facets = self._facets(facet_fields, facet_rows, query)
         return {"results": self.results, "count": self.count}
 
-    def _results(self, where: str, rank: str, ordering: str, params: dict[str, Any],
-                 rows: int, start: int, fl: Any) -> list[Any]:
-        if rows <= 0:
+    @staticmethod
+    def _search(where: str, rank: str, ordering: str, params: dict[str, Any], rows: int,
+                start: int, facet_fields: list[str], query: dict[str, Any]) -> tuple[int, list, list]:
+        """Count, one page of (id, score) and facet counts in one statement and one scan.
+
+        The matched rows are narrow (no JSON payload), so ranking, sorting and
+        counting facets never read the large dataset dicts.
+        """
+        mincount = max(int(query.get("facet.mincount", 1) or 0), 1)
+        sql = f"""
+            WITH matched AS MATERIALIZED (
+                SELECT id, {rank} AS score, name, title_string, metadata_modified,
+                       metadata_created, filters, texts
+                FROM {TABLE} WHERE {where}),
+            page AS (
+                SELECT id, score, row_number() OVER (ORDER BY {ordering}) AS n
+                FROM matched ORDER BY n LIMIT :rows OFFSET :start),
+            facet AS (
+                SELECT f, v, count(*) AS c
+                FROM matched, unnest(CAST(:facet_fields AS text[])) f,
+                     jsonb_array_elements_text(COALESCE(matched.filters -> f, matched.texts -> f)) v
+                GROUP BY f, v HAVING count(*) >= :mincount)
+            SELECT (SELECT count(*) FROM matched),
+                   (SELECT COALESCE(json_agg(json_build_array(id, score) ORDER BY n), '[]') FROM page),
+                   (SELECT COALESCE(json_agg(json_build_array(f, v, c) ORDER BY f, c DESC, v), '[]')
+                    FROM facet)
+        """
+        return _fetch(sql, dict(params, rows=max(rows, 0), start=start,
+                                facet_fields=facet_fields, mincount=mincount))[0]
+
+    @staticmethod
+    def _page_results(page: list, fl: Any) -> list[Any]:
+        if not page:
             return []
-        # Rank and sort narrow rows first, then fetch the large JSON of one page only.
-        page = _fetch(f"SELECT id, {rank} AS score FROM {TABLE} WHERE {where} "
-                      f"ORDER BY {ordering} LIMIT :rows OFFSET :start",
-                      dict(params, rows=rows, start=start))
-        scores = {row_id: score for row_id, score in page}
         payload = {row[0]: tuple(row[1:]) for row in _fetch(
             f"SELECT id, doc, data_dict, validated_data_dict FROM {TABLE} "
-            f"WHERE id = ANY(CAST(:ids AS text[]))", {"ids": list(scores)})}
-        fetched = [payload[row_id] + (scores[row_id],) for row_id in scores if row_id in payload]
+            f"WHERE id = ANY(CAST(:ids AS text[]))", {"ids": [row_id for row_id, _ in page]})}
         fields = _field_list(fl)
-        results = [_select_fields(doc, data_dict, validated, score, fields)
-                   for doc, data_dict, validated, score in fetched]
+        results = [_select_fields(*payload[row_id], score, fields)
+                   for row_id, score in page if row_id in payload]
         if fields in (["id"], ["name"]):   # like Solr: a bare list for fl=id / fl=name
             return [r.get(fields[0]) for r in results]
         return results
 
-    def _facets(self, where: str, params: dict[str, Any], query: dict[str, Any]) -> dict[str, Any]:
-        fields = query.get("facet.field") or []
-        if isinstance(fields, str):
-            fields = json.loads(fields) if fields.startswith("[") else [fields]
-        if str(query.get("facet", "true")).lower() == "false" or not fields:
-            return {}
+    @staticmethod
+    def _facets(facet_fields: list[str], facet_rows: list, query: dict[str, Any]) -> dict[str, Any]:
         limit = int(query.get("facet.limit", config.get("search.facets.limit")) or 50)
-        mincount = int(query.get("facet.mincount", 1) or 0)
-        sql = (f"SELECT f, v, count(*) FROM {TABLE} t, unnest(CAST(:facet_fields AS text[])) f, "
-               f"jsonb_array_elements_text(COALESCE(t.filters -> f, t.texts -> f)) v WHERE {where} "
-               f"GROUP BY f, v HAVING count(*) >= :mincount ORDER BY f, count(*) DESC, v")
-        facets: dict[str, dict[str, int]] = {field: {} for field in fields}
-        for field, value, count in _fetch(sql, dict(params, facet_fields=list(fields),
-                                                    mincount=max(mincount, 1))):
+        facets: dict[str, dict[str, int]] = {field: {} for field in facet_fields}
+        for field, value, count in facet_rows:   # already ordered by count within a field
             if limit < 0 or len(facets[field]) < limit:
                 facets[field][value] = count
         return facets
+
+
+def _facet_fields(query: dict[str, Any]) -> list[str]:
+    fields = query.get("facet.field") or []
+    if isinstance(fields, str):
+        fields = json.loads(fields) if fields.startswith("[") else [fields]
+    if str(query.get("facet", "true")).lower() == "false":
+        return []
+    return list(fields)
 
 
 def _filter_queries(query: dict[str, Any]) -> list[str]:
