@@ -97,7 +97,8 @@ def package(spec: Spec, table: SourceTable) -> list[PackagedFile]:
                 for p in earlier
                 for fmt, path in (("CSV", layout.release(p) / f"{spec.name}-{p}.csv"),
                                   ("Parquet", layout.release(p) / f"{spec.name}-{p}.parquet"))]
-    return released + staged
+    # One order whichever month is run, so datapackage.json stays byte-identical.
+    return sorted(released + staged, key=lambda f: (f.period == SERIES, f.period, f.format))
 
 
 def restore_releases(spec: Spec, progress=print) -> list[str]:

@@ -50,7 +50,9 @@ def make_expectation(snake_name: str, kwargs: dict):
 @functools.cache
 def _batch_definition():
     """The context is built once per process: creating it is the slow part."""
-    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
+    # GE sets INFO on some of its own module loggers, so the parents' level is not enough.
+    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context",
+                 "great_expectations.data_context.types.base"):
         logging.getLogger(name).setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     # tqdm bars ("Calculating Metrics") would clutter the CLI and Prefect logs.
