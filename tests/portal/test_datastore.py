@@ -50,6 +50,10 @@ def test_datastore_create_marks_the_resource_and_keeps_search_working(ckan, tabl
     assert found["count"] == 1
     assert found["results"][0]["resources"][0]["datastore_active"] is True
 
+    ckan.action.datastore_delete(resource_id=table, force=True)
+    found = ckan.action.package_search(q=f"name:{unique}-ds")
+    assert found["results"][0]["resources"][0]["datastore_active"] is False
+
 
 @pytest.mark.parametrize("sql", [
     'INSERT INTO "{table}" (county) VALUES (\'x\')',

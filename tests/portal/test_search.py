@@ -129,3 +129,30 @@ def test_package_show_reflects_updates_and_purge_removes_from_search(ckan, creat
 
     ckan.action.dataset_purge(id=f"{unique}-d")
     assert ckan.action.package_search(fq=f"tags:{unique}", include_drafts=True)["count"] == 0
+
+
+def test_groups_filter_count_and_page(ckan, portal_url, created, unique):
+    import requests
+    org = created.organization(f"{unique}-org", "子县民政局")["name"]
+    group = ckan.action.group_create(name=f"{unique}-grp", title="社会救助专题")
+    try:
+        created.dataset(**dataset_fields(f"{unique}-g", org, groups=[{"name": group["name"]}],
+                                         tags=[{"name": unique}]))
+        created.dataset(**dataset_fields(f"{unique}-n", org, tags=[{"name": unique}]))
+        assert names(ckan.action.package_search(fq=f"groups:{group['name']}")) == [f"{unique}-g"]
+        result = ckan.action.package_search(fq=f"tags:{unique}", **{"facet.field": ["groups"]})
+        assert facet_counts(result, "groups") == {group["name"]: 1}
+        assert ckan.action.group_show(id=group["name"])["package_count"] == 1
+        page = requests.get(f"{portal_url}/group/{group['name']}", timeout=30)
+        assert page.status_code == 200 and "城乡低保对象统计" in page.text
+    finally:
+        ckan.action.group_purge(id=group["id"])
+
+
+def test_autocomplete_and_tag_filters(ckan, anonymous, created, unique):
+    org = created.organization(f"{unique}-org", "丑县民政局")["name"]
+    created.dataset(**dataset_fields(f"{unique}-auto", org, title="丑县特困人员供养统计",
+                                     tags=[{"name": unique}, {"name": "特困"}]))
+    suggestions = anonymous.action.package_autocomplete(q=f"{unique}-au")
+    assert [s["name"] for s in suggestions] == [f"{unique}-auto"]
+    assert anonymous.action.package_search(fq=f'tags:"特困" tags:{unique}')["count"] == 1
