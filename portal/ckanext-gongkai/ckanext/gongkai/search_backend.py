@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 
 TABLE = "gongkai_package_search"
 
+# state and capacity are in every CKAN query: as real columns the planner knows
+# their selectivity (it cannot estimate jsonb containment, and would otherwise
+# recheck every capacity:public row instead of using the text index).
+# `filters` holds short keyword fields only, read for every matched row by
+# facet counts; long texts go to `texts`; `doc` and the dataset dicts are read
+# for one page of results only.
 DDL = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     id text PRIMARY KEY,
@@ -49,13 +55,6 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     validated_data_dict text,
     indexed_at timestamptz NOT NULL DEFAULT now()
 );
--- state and capacity are in every CKAN query: real columns give the planner
--- true selectivities (it cannot estimate jsonb containment and would scan
--- the whole GIN match on capacity:public instead of the text index).
-ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS texts jsonb NOT NULL DEFAULT '{{}}';
-ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS state text;
-ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS capacity text;
-ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS dataset_type text;
 CREATE INDEX IF NOT EXISTS {TABLE}_name ON {TABLE} (name);
 CREATE INDEX IF NOT EXISTS {TABLE}_state ON {TABLE} (state, capacity, dataset_type);
 CREATE INDEX IF NOT EXISTS {TABLE}_filters ON {TABLE} USING gin (filters jsonb_path_ops);
@@ -315,7 +314,6 @@ def _filter_queries(query: dict[str, Any]) -> list[str]:
     fq_list = [fq] if isinstance(fq, str) else list(fq)
     extra = query.get("fq_list") or []
     fq_list.extend([extra] if isinstance(extra, str) else extra)
-    # Every row in this table belongs to this site; Solr-only fields are true.
     return fq_list
 
 
