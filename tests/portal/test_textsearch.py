@@ -1,6 +1,7 @@
 """Unit tests for the tokenizer, the Solr-subset parser and the SQL it compiles to.
 
-These modules have no CKAN imports, so they run in any Python.
+These modules have no CKAN imports, so they run in any Python and need no portal
+(hence no integration/portal marker).
 """
 import sys
 from pathlib import Path
@@ -12,8 +13,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "portal" / "ckanext
 from ckanext.gongkai.querysql import compile_where, order_by  # noqa: E402
 from ckanext.gongkai.textsearch import (  # noqa: E402
     And, Not, Or, QuerySyntaxError, Term, document_tokens, parse_query, query_tokens, tsquery_text)
-
-pytestmark = pytest.mark.portal
 
 
 def test_documents_index_cjk_bigrams_single_characters_and_lowercase_words():
