@@ -47,10 +47,12 @@ def portal_url_and_token():
         pytest.fail(f"CKAN portal at {url} is unreachable ({error}): run `make portal` "
                     f"(portal/portalctl up)", pytrace=False)
     try:
-        ckanapi.RemoteCKAN(url, apikey=token).action.user_show(id="gongkai_admin")
+        # sysadmin-only: an invalid token is treated as anonymous and refused here
+        ckanapi.RemoteCKAN(url, apikey=token).action.config_option_list()
     except ckanapi.CKANAPIError as error:
-        pytest.fail(f"the CKAN token from {source} was refused ({error}): run "
-                    f"`portal/portalctl reset` or set GONGKAI_CKAN_TOKEN", pytrace=False)
+        pytest.fail(f"the CKAN token from {source} is not a working sysadmin token "
+                    f"({type(error).__name__}): run `portal/portalctl up` (it replaces a refused "
+                    f"token in portal/var/ckan.env) or set GONGKAI_CKAN_TOKEN", pytrace=False)
     return url, token
 
 
