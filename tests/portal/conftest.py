@@ -6,41 +6,22 @@ answer the tests fail, they never skip: run `make portal` first.
 """
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 import ckanapi
 import pytest
 import requests
 
-REPO = Path(__file__).resolve().parents[2]
-CREDENTIALS_FILE = REPO / "portal" / "var" / "ckan.env"
-
-
-def pytest_configure(config):
-    for marker in ("integration: needs running services", "portal: the local CKAN portal",
-                   "slow: takes more than a few seconds"):
-        config.addinivalue_line("markers", marker)
-
-
-def _credentials() -> tuple[str, str, str]:
-    """(url, token, where they came from); environment variables win over the file."""
-    url, token = os.environ.get("GONGKAI_CKAN_URL"), os.environ.get("GONGKAI_CKAN_TOKEN")
-    if url and token:
-        return url, token, "environment GONGKAI_CKAN_URL/GONGKAI_CKAN_TOKEN"
-    if not CREDENTIALS_FILE.exists():
-        pytest.fail(f"no CKAN credentials: set GONGKAI_CKAN_URL and GONGKAI_CKAN_TOKEN or "
-                    f"run `make portal` to write {CREDENTIALS_FILE}", pytrace=False)
-    values = dict(line.split("=", 1) for line in CREDENTIALS_FILE.read_text().split()
-                  if "=" in line)
-    return (url or values["GONGKAI_CKAN_URL"], token or values["GONGKAI_CKAN_TOKEN"],
-            str(CREDENTIALS_FILE))
+from gongkai.settings import SettingsError, portal_settings
 
 
 @pytest.fixture(scope="session")
 def portal_url_and_token():
-    url, token, source = _credentials()
+    try:
+        settings = portal_settings()
+    except SettingsError as error:
+        pytest.fail(str(error), pytrace=False)
+    url, token, source = settings.url, settings.token, settings.token_source
     try:
         requests.get(f"{url}/api/3/action/status_show", timeout=10).raise_for_status()
     except requests.RequestException as error:
