@@ -2,13 +2,13 @@
 
 from prefect import flow
 
-from gongkai.flow import last_month, run_dataset
+from gongkai.flow import flow_result, last_month, run_dataset
 
 
 @flow(name="relief-recipients")
-def relief_recipients(period: str | None = None, source: str | None = None, reviewer: str | None = None) -> dict:
+def relief_recipients(period: str | None = None, source: str | None = None, reviewer: str | None = None):
     """Publish one month (YYYY-MM, default: last month) of relief-recipient counts.
 
     `source` overrides the spec's folder of spreadsheets; `reviewer` is recorded in the review record.
     """
-    return run_dataset("relief-recipients", period or last_month(), source, reviewer).as_dict()
+    return flow_result(run_dataset("relief-recipients", period or last_month(), source, reviewer))

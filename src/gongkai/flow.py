@@ -8,16 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from zoneinfo import ZoneInfo
-from typing import Callable
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed, State
 
 from gongkai import pipeline
 from gongkai.publish import PortalRefused, PortalUnreachable
 from gongkai.report import RunReport
 from gongkai.settings import SettingsError
-from gongkai.spec import load_spec
+from gongkai.spec import Spec, load_spec
 
 def last_month(today: dt.date | None = None) -> str:
     """The period a scheduled monthly run publishes (Beijing time)."""
@@ -66,66 +66,71 @@ package = stage("package")(pipeline.package)
 publish = portal_stage("publish")(pipeline.publish)
 
 
-def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: str | None = None,
-                progress: Callable[[str], None] | None = None) -> RunReport:
-    """Run every stage for one period; publish only if no stage found an error."""
+def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: str | None = None) -> RunReport:
+    """Run every stage for one period and write the report; publish only if no stage found an error."""
     log = get_run_logger()
     spec = load_spec(dataset)
     report = pipeline.new_report(spec, period)
+    try:
+        report.status, report.summary = _stages(spec, report, source, reviewer, log)
+    except (PortalRefused, PortalUnreachable, SettingsError) as error:
+        report.status, report.summary = "refused", str(error)
+    log.info("%s — report: %s", report.summary, pipeline.write_report(spec, report))
+    return report
+
+
+def flow_result(report: RunReport) -> dict | State:
+    """What a flow returns: the report, or a Failed state carrying it.
+
+    Bad data is an outcome, not a crash: no traceback in the logs, yet the flow run is
+    marked failed and calling the flow raises RunFailed.
+    """
+    if report.status in ("failed", "refused"):
+        return Failed(message=report.summary, data=RunFailed(report))
+    return report.as_dict()
+
+
+def _step(log, name: str) -> None:
+    log.info("[%d/%d] %s", STAGES.index(name) + 1, len(STAGES), name)
+
+
+def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | None, log) -> tuple[str, str]:
+    """The stages in order; returns (status, summary). Any error stops the run before packaging."""
     problems = report.problems
 
-    def step(name: str) -> None:
-        log.info("[%d/%d] %s", STAGES.index(name) + 1, len(STAGES), name)
-        if progress:
-            progress(name)
+    def failed() -> tuple[str, str]:
+        count = len(problems.errors)
+        return "failed", f"{count} 个错误，未发布任何内容 / {count} errors, nothing published"
 
-    def finish(status: str, summary: str) -> RunReport:
-        report.status, report.summary = status, summary
-        log.info("%s — report: %s", summary, pipeline.write_report(spec, report))
-        if status in ("failed", "refused"):
-            raise RunFailed(report)
-        return report
-
-    def stop_on_errors() -> None:
-        if problems.errors:
-            finish("failed", f"{len(problems.errors)} 个错误，未发布任何内容 / "
-                             f"{len(problems.errors)} errors, nothing published")
-
-    step("extract")
+    _step(log, "extract")
     files = extract(spec, Path(source) if source else None, problems)
     report.files = [f.name for f in files]
     if spec.disclosure == "proactive":  # earlier months feed the series and month-over-month checks
-        try:
-            restore(spec, log.info)
-        except (PortalRefused, PortalUnreachable, SettingsError) as error:
-            return finish("refused", str(error))
-    step("normalize")
-    table = normalize(spec, files, period, problems)
-    stop_on_errors()
+        restore(spec, log.info)
+    _step(log, "normalize")
+    table = normalize(spec, files, report.period, problems)
+    if problems.errors:
+        return failed()
     report.rows = len(table.frame)
-    step("validate")
-    validate(spec, table, problems)
-    stop_on_errors()
-    step("quality")
-    assess_quality(spec, table, problems)
-    stop_on_errors()
-    step("anonymize")
-    metadata = pipeline.ckan_metadata(spec, pipeline.periods_after_release(spec, period))
+    for name, check in (("validate", validate), ("quality", assess_quality)):
+        _step(log, name)
+        check(spec, table, problems)
+        if problems.errors:
+            return failed()
+    _step(log, "anonymize")
+    metadata = pipeline.ckan_metadata(spec, pipeline.periods_after_release(spec, report.period))
     anonymize(table, metadata, problems)
-    stop_on_errors()
+    if problems.errors:
+        return failed()
     report.review = pipeline.review_record(spec, reviewer or f"{spec.department} 数据专员 / data officer")
-    metadata |= report.review
     if spec.disclosure != "proactive":
-        return finish("validated", f"公开属性为“{pipeline.DISCLOSURE_LABELS[spec.disclosure]}”，不发布到门户 / "
-                                   "not proactively disclosed, so not published")
-    step("package")
+        return "validated", (f"公开属性为“{pipeline.DISCLOSURE_LABELS[spec.disclosure]}”，不发布到门户 / "
+                             "not proactively disclosed, so not published")
+    _step(log, "package")
     staged = package(spec, table)
-    step("publish")
-    try:
-        outcome = publish(spec, table, staged, metadata, progress or log.info)
-    except (PortalRefused, PortalUnreachable, SettingsError) as error:
-        return finish("refused", str(error))
+    _step(log, "publish")
+    outcome = publish(spec, table, staged, metadata | report.review, log.info)
     report.dataset_url, report.uploaded, report.unchanged = outcome.dataset_url, outcome.uploaded, outcome.unchanged
     if outcome.changed:
-        return finish("published", f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files")
-    return finish("unchanged", "内容未变化，未重新上传 / nothing changed, nothing re-uploaded")
+        return "published", f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files"
+    return "unchanged", "内容未变化，未重新上传 / nothing changed, nothing re-uploaded"
