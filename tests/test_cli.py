@@ -97,3 +97,11 @@ class TestAgainstThePortal:
         refused = self.run("run", "relief-recipients", "--period", "2024-02", "--source", str(directory))
         assert refused.returncode == 3
         assert "environment variable GONGKAI_CKAN_TOKEN" in refused.stdout
+
+    def test_a_broken_month_prints_the_cell_and_no_traceback(self, isolated_dataset, samples):
+        directory, _ = samples
+        broken = self.run("run", "relief-recipients", "--period", "2024-03",
+                          "--source", str(directory / "broken" / "text-in-count.xlsx"))
+        assert broken.returncode == 1
+        assert "text-in-count.xlsx ! 2024年3月 ! C7" in broken.stdout and "nothing published" in broken.stdout
+        assert "Traceback" not in broken.stdout + broken.stderr

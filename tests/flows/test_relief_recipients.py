@@ -18,9 +18,11 @@ import requests
 from gongkai.anonymize import scan_text
 from gongkai.cli import _load_flow
 from gongkai.flow import RunFailed
+from gongkai.normalize import normalize
 from gongkai.problems import Problems, Where
 from gongkai.publish import connect
 from gongkai.settings import portal_settings
+from gongkai.spec import load_spec
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
 PERIODS = ["2024-01", "2024-02", "2024-03"]
@@ -76,11 +78,17 @@ def test_a_new_machine_restores_published_months_and_uploads_nothing(published, 
     assert sorted(p.name for p in releases.iterdir()) == PERIODS
 
 
-def test_parquet_from_the_portal_equals_the_source_figures(published, samples):
+def test_parquet_from_the_portal_equals_the_validated_table_and_the_source_figures(published, samples):
     dataset, _, _ = published
-    _, figures = samples
+    directory, figures = samples
     series = next(r for r in dataset["resources"] if r["name"] == "relief-recipients-all.parquet")
-    frame = pd.read_parquet(io.BytesIO(download(series["url"])))
+    frame = pd.read_parquet(io.BytesIO(download(series["url"])), dtype_backend="numpy_nullable")
+    spec = load_spec("relief-recipients")
+    files = sorted(p for p in directory.iterdir() if p.is_file())
+    validated = pd.concat([normalize(spec, files, period, Problems()).frame for period in PERIODS])
+    key = ["period", "region_code"]
+    pd.testing.assert_frame_equal(frame.sort_values(key).reset_index(drop=True),
+                                  validated.sort_values(key).reset_index(drop=True), check_dtype=False)
     assert len(frame) == sum(len(month) for month in figures.values())
     for (county, period), month in figures.items():
         rows = frame[(frame.county_name == county) & (frame.period == period)].set_index("region_name")
