@@ -90,6 +90,9 @@ class TestAgainstThePortal:
         assert answer.returncode == 0, answer.stderr
         records = json.loads(answer.stdout)["records"]
         assert {r["county_name"] for r in records} == {"武定县", "元谋县", "禄丰市"}
+        search = next(line.strip() for line in shown.stdout.splitlines() if line.strip().startswith("curl"))
+        found = json.loads(subprocess.run(search + " -s", shell=True, capture_output=True, text=True).stdout)
+        assert found["success"] and found["result"]["facets"]["organization"]["shehui-jiuzhu-ke"] >= 1
 
     def test_a_refused_token_is_named_with_where_it_came_from(self, isolated_dataset, samples, monkeypatch):
         directory, _ = samples

@@ -177,7 +177,7 @@ def show(dataset):
         console.print(f"{dataset} 尚未发布 / is not published yet: run `gongkai run {dataset} --period YYYY-MM`")
         sys.exit(EXIT_PORTAL)
     resources = {r["name"]: r for r in found["resources"]}
-    series = [r for r in found["resources"] if r.get("period") == "all"]
+    series = [r for r in found["resources"] if r.get("period") == "all" and r["format"] in ("CSV", "Parquet")]
     latest = found["version"]
     console.print(f"\n{found['title']}\n{found['title_en']}\n")
     console.print(f"  dataset page     {settings.url}/dataset/{found['name']}")
@@ -196,5 +196,5 @@ def show(dataset):
         console.print("\n  Ask the DataStore with SQL (ckanapi is in .venv/bin):")
         console.print(f"  {Path(sys.executable).parent / 'ckanapi'} action datastore_search_sql "
                       f"-r {settings.url} sql='{sql}'")
-        console.print(f"\n  curl '{settings.url}/api/3/action/package_search?q=低保&facet.field="
+        console.print(f"\n  curl -g '{settings.url}/api/3/action/package_search?q=低保&facet.field="
                       "[\"organization\",\"res_format\"]'")
