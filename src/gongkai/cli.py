@@ -15,6 +15,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from gongkai import pipeline
+from gongkai.normalize import periods as months_in
 from gongkai.problems import Problems
 from gongkai.report import print_problems
 from gongkai.spec import ROOT, SpecError, available, load_spec
@@ -131,7 +132,7 @@ def validate(file, dataset, period):
     spec = _spec(dataset)
     problems = Problems()
     files = pipeline.find_sources(spec, file, problems)
-    periods = [period] if period else pipeline.periods_in(spec, files, problems)
+    periods = [period] if period else months_in(spec, files, problems)
     for each in periods:
         table = pipeline.extract_and_normalize(spec, files, each, problems)
         if table is not None:

@@ -19,6 +19,7 @@ from gongkai.report import RunReport
 from gongkai.settings import SettingsError
 from gongkai.spec import Spec, load_spec
 
+
 def last_month(today: dt.date | None = None) -> str:
     """The period a scheduled monthly run publishes (Beijing time)."""
     today = today or dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
@@ -70,7 +71,7 @@ def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: 
     """Run every stage for one period and write the report; publish only if no stage found an error."""
     log = get_run_logger()
     spec = load_spec(dataset)
-    report = pipeline.new_report(spec, period)
+    report = RunReport(dataset=spec.name, period=period)
     try:
         report.status, report.summary = _stages(spec, report, source, reviewer, log)
     except (PortalRefused, PortalUnreachable, SettingsError) as error:

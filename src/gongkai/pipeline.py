@@ -8,7 +8,7 @@ from pathlib import Path
 
 from gongkai import anonymize, quality
 from gongkai.deadline import publication_deadline
-from gongkai.normalize import SourceTable, normalize, periods
+from gongkai.normalize import SourceTable, normalize
 from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period,
                              previous_period_frame, sha256, write_datapackage)
 from gongkai.problems import Problems, Where
@@ -38,10 +38,6 @@ def find_sources(spec: Spec, source: Path | None, problems: Problems) -> list[Pa
 
 def extract_and_normalize(spec: Spec, files: list[Path], period: str, problems: Problems) -> SourceTable | None:
     return normalize(spec, files, period, problems) if files else None
-
-
-def periods_in(spec: Spec, files: list[Path], problems: Problems) -> list[str]:
-    return periods(spec, files, problems)
 
 
 def validate(spec: Spec, table: SourceTable, problems: Problems) -> None:
@@ -121,10 +117,6 @@ def publish(spec: Spec, table: SourceTable, staged: list[PackagedFile], metadata
     outcome = publisher.publish(staged, metadata, write_package)
     layout.commit(table.period)
     return outcome
-
-
-def new_report(spec: Spec, period: str) -> RunReport:
-    return RunReport(dataset=spec.name, period=period)
 
 
 def write_report(spec: Spec, report: RunReport) -> Path:
