@@ -76,8 +76,10 @@ def run(dataset, period, source, reviewer, verbose):
     """Check and publish one period of DATASET (e.g. relief-recipients)."""
     # Before Prefect is imported: it reads its settings once. No telemetry: the network is closed.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        # Records still reach Prefect's API and our progress bar; only the console is quiet.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     from gongkai.flow import RunFailed  # Prefect is slow to import; only `run` needs it
 
     spec = _spec(dataset)

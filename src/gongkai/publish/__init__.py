@@ -107,9 +107,12 @@ class Publisher:
     def _download(self, url: str) -> bytes:
         try:
             response = requests.get(url, timeout=60, headers={"Authorization": self.settings.token})
-            response.raise_for_status()
         except (requests.ConnectionError, requests.Timeout) as error:
             raise PortalUnreachable(f"could not download {url}: {type(error).__name__}") from None
+        if not response.ok:
+            raise PortalRefused(
+                f"门户无法提供已发布的文件 / the portal could not serve a published file "
+                f"(HTTP {response.status_code}): {url}. Check the portal's FileStore and log.")
         return response.content
 
     def ensure_organization(self) -> dict:
