@@ -20,7 +20,7 @@ from gongkai.problems import Problems
 from gongkai.report import print_problems
 from gongkai.spec import ROOT, SpecError, available, load_spec
 
-EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_PORTAL = 0, 1, 2, 3
+EXIT_OK, EXIT_DATA_ERRORS, EXIT_PORTAL = 0, 1, 3  # 2 is click's usage error
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 # Wide enough for file ! sheet ! cell and a message when output is piped (rich assumes 80).
 console = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True, highlight=False)
