@@ -281,8 +281,6 @@ class _SheetReader:
                 cells[column.field] = sheet.where(r, c, column.field)
             out.records.append(record)
             out.cells.append(cells)
-        if not total_seen:
-            self.problems.add("missing-total", Where(sheet.file.name, sheet.name))
 
     def _drop_footer(self, start: int) -> None:
         """Footer and note rows never go further; the report says what kind of data was dropped."""
