@@ -91,7 +91,7 @@ KINDS: dict[str, Kind] = {
     "personal-data-dropped": Kind(
         I, "已删除含个人信息的表尾/备注行：{what}", "dropped a footer/note row holding personal data: {what}"),
     "pii-detected": Kind(
-        E, "输出中发现疑似个人信息（{kind}）：{masked}", "possible personal data in the output ({kind}): {masked}",
+        E, "输出中发现疑似个人信息（{kind}）：{masked}", "possible personal data in the output ({kind_en}): {masked}",
         "从源表中删除该信息后重新运行", "remove it from the source and run again"),
 }
 

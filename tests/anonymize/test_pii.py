@@ -126,7 +126,8 @@ def test_numbers_are_scanned_as_their_digits():
         ("pii-detected", Severity.ERROR, "B7"), ("pii-detected", Severity.ERROR, "C7"),
         ("pii-detected", Severity.ERROR, "D7")]
     assert problems[0].message_zh == "输出中发现疑似个人信息（手机号）：138****5678"
-    assert problems[1].message_en == "possible personal data in the output (被 Excel 转成科学计数法的证件号/卡号): 4.4***E+17"
+    assert problems[1].message_en == ("possible personal data in the output "
+                                      "(ID or card number turned into scientific notation by Excel): 4.4***E+17")
 
 
 def test_scan_frame_checks_every_cell_and_the_column_names():

@@ -28,6 +28,11 @@ KIND_ZH = {
     "id18": "身份证号", "id15": "15位身份证号", "mobile": "手机号", "bank-card": "银行卡号",
     "email": "电子邮箱", "mangled-id": "被 Excel 转成科学计数法的证件号/卡号",
 }
+KIND_EN = {
+    "id18": "resident ID number", "id15": "15-digit resident ID number", "mobile": "mobile number",
+    "bank-card": "bank card number", "email": "e-mail address",
+    "mangled-id": "ID or card number turned into scientific notation by Excel",
+}
 
 _ID18 = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
 _ID15 = re.compile(r"(?<!\d)\d{15}(?!\d)")
@@ -164,7 +169,7 @@ def find_pii_in_value(value: object) -> list[Hit]:
 
 
 def _add(problems: Problems, where: Where, hit: Hit) -> None:
-    problems.add("pii-detected", where, kind=KIND_ZH[hit.kind], masked=hit.masked)
+    problems.add("pii-detected", where, kind=KIND_ZH[hit.kind], kind_en=KIND_EN[hit.kind], masked=hit.masked)
 
 
 def scan_for_pii(items: Iterable[tuple[Where, object]], problems: Problems) -> int:
