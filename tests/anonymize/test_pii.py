@@ -171,7 +171,7 @@ def test_metadata_json_with_an_email_is_blocked():
     metadata = {"title": "城乡低保", "maintainer_email": "li.ming@wuding.gov.cn", "notes": "只发布汇总数"}
     problems = Problems()
     assert scan_text(json.dumps(metadata, ensure_ascii=False), Where(field="CKAN metadata"), problems) == 1
-    assert problems[0].params == {"kind": "电子邮箱", "masked": "l***@wuding.gov.cn"}
+    assert problems[0].params == {"kind": "电子邮箱", "kind_en": "e-mail address", "masked": "l***@wuding.gov.cn"}
 
 
 @pytest.mark.parametrize("name, masked", [("刘建兵", "刘*兵"), ("刘兵", "刘*"), ("欧阳建国", "欧**国"), (" 王芳 ", "王*")])
