@@ -177,3 +177,11 @@ def test_metadata_json_with_an_email_is_blocked():
 @pytest.mark.parametrize("name, masked", [("刘建兵", "刘*兵"), ("刘兵", "刘*"), ("欧阳建国", "欧**国"), (" 王芳 ", "王*")])
 def test_mask_name(name, masked):
     assert mask_name(name) == masked
+
+
+def test_an_id_typed_into_a_count_column_is_blocked():
+    # An ID whose check digit does not hold (mistyped, or cut to 15 digits by Excel) is still no count.
+    frame = pd.DataFrame({"rural_households": pd.array([120, 532329199001011237], dtype="Int64")})
+    problems = Problems()
+    assert scan_frame(frame, lambda row, col: Where("t.xlsx", "2024年3月", f"E{row + 5}"), problems) == 1
+    assert (problems[0].where.cell, problems[0].params["masked"]) == ("E6", "5.3***E+17")
