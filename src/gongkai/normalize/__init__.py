@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from gongkai.extract import Sheet, read_file
 from gongkai.normalize.regions import County, Regions, load_regions
@@ -22,6 +21,7 @@ from gongkai.normalize.text import (as_text, compact, find_period, find_unit_lin
                                     parse_number)
 from gongkai.problems import Problems, Where
 from gongkai.spec import UNIT_FACTORS, Column, Spec
+from gongkai.validate import load_schema
 
 __all__ = ["Total", "SourceTable", "normalize", "normalize_sheet", "periods", "schema_fields", "load_regions"]
 
@@ -51,8 +51,7 @@ class SourceTable:
 
 def schema_fields(spec: Spec) -> list[tuple[str, str]]:
     """(name, type) of every field of the spec's table schema, in schema order."""
-    schema = yaml.safe_load(Path(spec.schema_path).read_text(encoding="utf-8"))
-    return [(f["name"], f.get("type", "string")) for f in schema["fields"]]
+    return [(f.name, f.type) for f in load_schema(spec.schema_path).fields]
 
 
 @dataclass

@@ -6,11 +6,11 @@ import math
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import yaml
 
 from gongkai.problems import Problems, Where
 from gongkai.quality.engine import make_expectation, run_expectations
 from gongkai.quality.suite import Rule, load_suite
+from gongkai.validate import load_schema
 
 if TYPE_CHECKING:
     from gongkai.normalize import SourceTable
@@ -174,10 +174,9 @@ def check_month_over_month(table: SourceTable, previous: pd.DataFrame, measures:
 
 def _measures(spec: Spec, frame: pd.DataFrame) -> dict[str, str]:
     """Numeric schema fields: 'count' (integer, checked exactly) or 'amount' (number, within tolerance)."""
-    schema = yaml.safe_load(spec.schema_path.read_text(encoding="utf-8"))
     kinds = {"integer": "count", "number": "amount"}
-    return {f["name"]: kinds[f["type"]] for f in schema.get("fields", [])
-            if f.get("type") in kinds and f["name"] in frame.columns}
+    return {f.name: kinds[f.type] for f in load_schema(spec.schema_path).fields
+            if f.type in kinds and f.name in frame.columns}
 
 
 def _labels(spec: Spec) -> dict[str, str]:

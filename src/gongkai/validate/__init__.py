@@ -15,7 +15,7 @@ from gongkai.problems import Problems, Where
 @lru_cache
 def load_schema(path: Path) -> Schema:
     # Read the YAML ourselves: frictionless refuses absolute descriptor paths as unsafe.
-    return Schema.from_descriptor(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return Schema.from_descriptor(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
 
 def _rows(frame: pd.DataFrame) -> list[list]:
