@@ -101,12 +101,14 @@ def run(dataset, period, source, reviewer, verbose):
     _print_outcome(result)
 
 
-def _check_portal() -> None:
+def _check_portal():
+    """(portal client, settings), or exit with a message saying what to fix."""
     from gongkai.publish import PortalUnreachable, connect
     from gongkai.settings import SettingsError, portal_settings
 
     try:
-        connect(portal_settings())
+        settings = portal_settings()
+        return connect(settings), settings
     except (SettingsError, PortalUnreachable) as error:
         console.print(str(error))
         sys.exit(EXIT_PORTAL)
@@ -168,14 +170,10 @@ def show(dataset):
     """Where DATASET is on the portal: its page, downloads and a ready-to-paste API query."""
     import ckanapi
 
-    from gongkai.publish import connect
-    from gongkai.settings import portal_settings
-
     spec = _spec(dataset)
-    _check_portal()
-    settings = portal_settings()
+    portal, settings = _check_portal()
     try:
-        found = connect(settings).action.package_show(id=spec.ckan["name"])
+        found = portal.action.package_show(id=spec.ckan["name"])
     except ckanapi.NotFound:
         console.print(f"{dataset} 尚未发布 / is not published yet: run `gongkai run {dataset} --period YYYY-MM`")
         sys.exit(EXIT_PORTAL)
