@@ -1,16 +1,16 @@
 """Validators for the Gongkai dataset schema (referenced by name in schemas/dataset.yaml)."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Any
 
 from ckan.common import asbool
 from ckan.lib.navl.dictization_functions import Invalid, missing
 
+from . import periods
+
 DISCLOSURE_PUBLIC = "proactive"
 DISCLOSURE_CHOICES = ("proactive", "on_request", "not_disclosed")
-_YEAR_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def _empty(value: Any) -> bool:
@@ -18,18 +18,26 @@ def _empty(value: Any) -> bool:
 
 
 def gongkai_year_month(value: Any) -> Any:
-    """A month as YYYY-MM, e.g. 2024-03."""
+    """A period: a year (2023), a quarter (2024-Q1) or a month (2024-03).
+
+    The name is from when only months were accepted; the schema now says gongkai_period.
+    """
     if _empty(value):
         return value
-    match = _YEAR_MONTH_RE.match(str(value))
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise Invalid(f"月份格式应为 YYYY-MM / month must be YYYY-MM, got {value!r}")
+    error = periods.period_error(str(value))
+    if error:
+        raise Invalid(error)
     return str(value)
 
 
+def gongkai_period(value: Any) -> Any:
+    """A period: YYYY, YYYY-Qn or YYYY-MM (the schema's name for it)."""
+    return gongkai_year_month(value)
+
+
 def gongkai_resource_period(value: Any) -> Any:
-    """A resource covers one month (YYYY-MM) or the whole series (all)."""
-    if _empty(value) or value == "all":
+    """A resource covers one period (YYYY, YYYY-Qn or YYYY-MM) or the whole series (all)."""
+    if _empty(value) or value == periods.SERIES:
         return value
     return gongkai_year_month(value)
 
@@ -56,11 +64,13 @@ def gongkai_iso_date_or_datetime(value: Any) -> Any:
 
 
 def gongkai_period_order(key: Any, data: dict, errors: dict, context: dict) -> None:
-    """period_end may not come before period_start."""
+    """period_start and period_end have the same granularity, and the end is not before the start."""
     start, end = data.get(("period_start",)), data.get(("period_end",))
-    both_valid = all(_YEAR_MONTH_RE.match(str(v)) for v in (start, end) if not _empty(v))
-    if both_valid and not _empty(start) and not _empty(end) and str(end) < str(start):
-        errors[key].append("期末早于期初 / period_end is before period_start")
+    if _empty(start) or _empty(end):
+        return
+    error = periods.order_error(str(start), str(end))
+    if error:
+        errors[key].append(error)
 
 
 def gongkai_only_proactive_public(key: Any, data: dict, errors: dict, context: dict) -> None:
@@ -81,7 +91,8 @@ def gongkai_only_proactive_public(key: Any, data: dict, errors: dict, context: d
 
 def all_validators() -> dict[str, Any]:
     return {
-        "gongkai_year_month": gongkai_year_month,
+        "gongkai_period": gongkai_period,
+        "gongkai_year_month": gongkai_year_month,  # the earlier name, kept for schemas using it
         "gongkai_resource_period": gongkai_resource_period,
         "gongkai_iso_date": gongkai_iso_date,
         "gongkai_iso_date_or_datetime": gongkai_iso_date_or_datetime,
