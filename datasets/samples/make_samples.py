@@ -256,7 +256,24 @@ def generate(outdir: Path = HERE) -> dict[tuple[str, str], dict[str, dict]]:
     sum_mismatch = layout("武定县", "2024-03", march)
     sum_mismatch.rows[sum_mismatch.total_row][5] += 10                      # F16: 农村低保/人数 合计
     write_xlsx(broken / "sum-mismatch.xlsx", {"2024年3月": sum_mismatch})
+
+    # The other dataset families (standards, lottery fund, budgets) and 牟定县's relief
+    # template, in sub-folders of outdir; their true figures come from make_families.generate.
+    _make_families().generate(outdir)
     return figures
+
+
+def _make_families():
+    """make_families.py next to this file, loaded by path: this file also runs as a script."""
+    import importlib.util
+
+    module = sys.modules.get("make_families")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("make_families", HERE / "make_families.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["make_families"] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":
