@@ -29,7 +29,7 @@ E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO
 
 KINDS: dict[str, Kind] = {
     "unreadable-file": Kind(
-        E, "无法读取文件：{error}", "cannot read the file: {error}",
+        E, "无法读取文件：{reason_zh}", "cannot read the file: {reason_en}",
         "请确认文件为 .xlsx、.xls 或 CSV 且未损坏", "save it as .xlsx, .xls or CSV and try again"),
     "no-source-files": Kind(
         E, "目录 {directory} 中没有源文件", "no source files in {directory}",
@@ -93,6 +93,23 @@ KINDS: dict[str, Kind] = {
     "pii-detected": Kind(
         E, "输出中发现疑似个人信息（{kind}）：{masked}", "possible personal data in the output ({kind_en}): {masked}",
         "从源表中删除该信息后重新运行", "remove it from the source and run again"),
+    # -- reading files (extract) ---------------------------------------------------------------
+    "extension-mismatch": Kind(
+        W, "文件扩展名是 {suffix}，但内容是 {actual} 文件；已按 {actual} 读取",
+        "the file is named {suffix} but is really a {actual} file; it was read as {actual}",
+        "按实际格式改正扩展名，或在 Excel 中另存为 .xlsx", "rename it with the right extension, or save it as .xlsx in Excel"),
+    "encrypted-workbook": Kind(
+        E, "工作簿设有打开密码，无法读取", "the workbook is protected with a password and cannot be read",
+        "在 Excel 中删除密码（文件 → 信息 → 保护工作簿 → 用密码进行加密，清空后确定）并重新保存",
+        "remove the password in Excel (File → Info → Protect Workbook → Encrypt with Password, clear it) "
+        "and save again"),
+    "empty-file": Kind(
+        E, "文件是空的（没有任何内容）", "the file is empty",
+        "重新导出或复制该文件，确认已完整保存", "export or copy the file again and check it was saved completely"),
+    "truncated-file": Kind(
+        W, "文件末尾被截断：最后一个完整的行是第 {row} 行，其后的内容不完整",
+        "the file is cut off at its end: row {row} is the last complete row, what follows is incomplete",
+        "重新导出或复制完整的文件", "export or copy the whole file again"),
 }
 
 

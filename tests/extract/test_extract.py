@@ -71,10 +71,15 @@ def test_decode_text_prefers_utf8_then_gb18030():
 
 def test_corrupt_and_missing_files_are_problems_not_tracebacks(tmp_path):
     corrupt = tmp_path / "坏文件.xlsx"
-    corrupt.write_bytes(b"this is not a zip archive")
+    corrupt.write_bytes(b"PK\x03\x04 a zip archive cut off after its first bytes")
     problems = Problems()
     assert read_file(corrupt, problems) == []
     assert read_file(tmp_path / "不存在.xls", problems) == []
     assert [(p.slug, p.where.file) for p in problems] == [
         ("unreadable-file", "坏文件.xlsx"), ("unreadable-file", "不存在.xls")]
-    assert all(p.params["error"] for p in problems)
+    damaged, missing = problems
+    # Said in both languages with what to do; the library's own words only in parentheses at the end.
+    assert damaged.message_zh.startswith("无法读取文件：文件已损坏")
+    assert damaged.message_en.startswith("cannot read the file: the file is damaged")
+    assert "Excel" in damaged.message_en and damaged.message_en.endswith(")")
+    assert (missing.message_zh, missing.message_en) == ("无法读取文件：文件不存在", "cannot read the file: the file does not exist")

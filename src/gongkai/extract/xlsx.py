@@ -1,0 +1,105 @@
+"""Cells of an .xlsx that calamine returns as empty: error cells, and formulas without a saved value.
+
+Excel saves each formula's result next to it (<f>1/0</f><v>#DIV/0!</v>); tools that write formulas
+without calculating them (openpyxl, some report generators) save no result, and every reader sees an
+empty cell. Both are found by reading the sheet's XML, only when it holds a formula or an error.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from xml.etree import ElementTree
+
+from gongkai.extract.cells import FORMULA_WITHOUT_VALUE, CellError
+
+# A cheap test on the raw XML before parsing it: a formula element or an error-typed cell.
+MAY_HOLD_SPECIAL = re.compile(rb"<(?:\w+:)?f[\s/>]|\st=[\"']e[\"']")
+OFFICE_DOCUMENT = "/officeDocument"  # end of the relationship type of the workbook part
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2]
+
+
+def _rels(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """{relationship id: (type, target part)} of a part, targets resolved to paths in the zip."""
+    folder, name = posixpath.split(part)
+    rels_path = posixpath.join(folder, "_rels", f"{name}.rels")
+    if rels_path not in archive.namelist():
+        return {}
+    out = {}
+    for rel in ElementTree.fromstring(archive.read(rels_path)):
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+        out[rel.get("Id")] = (rel.get("Type", ""), path)
+    return out
+
+
+def _cell_position(ref: str) -> tuple[int, int]:
+    letters, digits = re.fullmatch(r"([A-Za-z]+)(\d+)", ref).groups()
+    col = 0
+    for letter in letters.upper():
+        col = col * 26 + ord(letter) - ord("A") + 1
+    return int(digits) - 1, col - 1
+
+
+class XlsxCells:
+    """The special cells of each sheet of one .xlsx, found sheet by sheet on demand."""
+
+    def __init__(self, data: bytes):
+        self.archive = zipfile.ZipFile(io.BytesIO(data))
+        self.parts = self._sheet_parts()
+
+    def _sheet_parts(self) -> dict[str, str]:
+        """{sheet name: path of its XML in the zip}."""
+        workbook = next((path for kind, path in _rels(self.archive, "").values() if kind.endswith(OFFICE_DOCUMENT)), None)
+        if workbook is None or not workbook.endswith(".xml"):  # .xlsb and .ods keep their sheets otherwise
+            return {}
+        targets = _rels(self.archive, workbook)
+        parts = {}
+        for element in ElementTree.fromstring(self.archive.read(workbook)).iter():
+            if _local(element.tag) == "sheet":
+                rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
+                if rel_id in targets:
+                    parts[element.get("name")] = targets[rel_id][1]
+        return parts
+
+    def special(self, sheet: str) -> dict[tuple[int, int], CellError]:
+        """{(row, col): CellError} for the error cells and uncalculated formulas of one sheet."""
+        part = self.parts.get(sheet)
+        if part is None or part not in self.archive.namelist():
+            return {}
+        xml = self.archive.read(part)
+        return _scan(xml) if MAY_HOLD_SPECIAL.search(xml) else {}
+
+
+def _scan(xml: bytes) -> dict[tuple[int, int], CellError]:
+    found = {}
+    row, col = -1, -1
+    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+        tag = _local(element.tag)
+        if event == "start" and tag == "row":
+            # r= may be omitted; then rows and cells simply follow each other
+            row, col = (int(element.get("r")) - 1 if element.get("r") else row + 1), -1
+        elif event == "end" and tag == "c":
+            row, col = _cell_position(element.get("r")) if element.get("r") else (row, col + 1)
+            if (value := _special(element)) is not None:
+                found[(row, col)] = value
+            element.clear()
+    return found
+
+
+def _special(cell) -> CellError | None:
+    children = {_local(child.tag): child for child in cell}
+    value = children.get("v")
+    text = None if value is None else (value.text or "")
+    if cell.get("t") == "e" and text:
+        return CellError(text.strip())
+    # A formula with no saved result. An empty <v></v> is a real result only for a text formula
+    # that returned "" (t="str"); openpyxl writes <v/> for every formula it cannot calculate.
+    if "f" in children and (text is None or (text == "" and cell.get("t") != "str")):
+        return FORMULA_WITHOUT_VALUE
+    return None
