@@ -86,3 +86,25 @@ def test_local_datapackage_passes_the_frictionless_validator(spec, months, tmp_p
     assert checked.returncode == 0, checked.stdout
     (folder / "relief-recipients-2024-01.csv").write_text("tampered", encoding="utf-8")
     assert subprocess.run([FRICTIONLESS, "validate", str(path)], capture_output=True, cwd=folder).returncode != 0
+
+
+def test_csv_neutralises_formulas_in_text_cells_and_parquet_keeps_them(spec, months, tmp_path):
+    import csv as csv_module
+    import io
+
+    from gongkai.package import _write
+
+    payloads = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "-12.5",
+                "\tTAB", "\rCR"]
+    frame = months["2024-01"].head(len(payloads)).reset_index(drop=True)
+    frame["region_name"] = payloads
+    csv, parquet = _write(spec, frame, tmp_path, "injection", "2024-01")
+    raw = csv.path.read_bytes()
+    assert b',"\'=HYPERLINK(""http://x"",""y"")",' in raw
+    assert b",'+cmd|' /C calc'!A0," in raw and b",'@SUM(1)," in raw and b",'-2+3," in raw
+    assert b",-12.5," in raw                       # a plain number is not a formula
+    assert b",'\tTAB," in raw
+    assert b',"\'\nCR",' in raw and b"\r" not in raw   # a lone CR would end the row in every reader
+    rows = list(csv_module.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert [row[4] for row in rows[1:]] == ["'" + p for p in payloads[:4]] + ["-12.5", "'\tTAB", "'\nCR"]
+    assert read_period(parquet.path)["region_name"].tolist() == payloads

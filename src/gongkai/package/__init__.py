@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,10 @@ from gongkai.validate import load_schema
 
 ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "string": pa.string()}
 SERIES = "all"  # the period label of the cumulative series
+# A spreadsheet program opening the CSV runs a cell starting with one of these as a formula
+# (OWASP "CSV injection"): =HYPERLINK(...) or +cmd|' /C calc'!A0 in a lottery project's name.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 @dataclass(frozen=True)
@@ -72,11 +77,34 @@ def arrow_schema(spec: Spec) -> pa.Schema:
     return pa.schema([pa.field(f.name, ARROW_TYPES[f.type], nullable=not f.required) for f in fields])
 
 
+def _defuse(value):
+    """A text cell a spreadsheet would run as a formula, with a leading ' so it shows as text."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        value = "'" + value
+    # Python's csv writer quotes a cell holding \n (our line end) but not a lone \r, which every
+    # reader takes for a line break; as \n the line break stays inside the quoted cell.
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    text = [name for name in frame.columns if not pd.api.types.is_numeric_dtype(frame[name])]
+    return frame.assign(**{name: frame[name].map(_defuse, na_action="ignore") for name in text})
+
+
 def _write(spec: Spec, frame: pd.DataFrame, folder: Path, stem: str, period: str) -> list[PackagedFile]:
+    """Write `frame` as CSV and Parquet under `folder`.
+
+    In the CSV every text cell starting with =, +, -, @, a tab or a carriage return gets a leading
+    apostrophe (') so Excel shows it instead of running it as a formula; a plain number such as
+    "-12.5" is left alone, and a line break inside a cell is written as \n. The Parquet file (and
+    the DataStore loaded from it) keeps the raw text.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, parquet_path = folder / f"{stem}.csv", folder / f"{stem}.parquet"
     # The BOM makes Excel open Chinese text correctly; LF endings keep files byte-stable.
-    frame.to_csv(csv_path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    _csv_safe(frame).to_csv(csv_path, index=False, encoding="utf-8-sig", lineterminator="\n")
     table = pa.Table.from_pandas(frame, schema=arrow_schema(spec), preserve_index=False)
     # No pandas metadata: the file must be byte-identical for identical content.
     pq.write_table(table.replace_schema_metadata(None), parquet_path, compression="zstd")
