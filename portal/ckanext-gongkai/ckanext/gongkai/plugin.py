@@ -1,6 +1,7 @@
 """The two CKAN plugins of ckanext-gongkai.
 
-gongkai         our dataset metadata (ckanext-scheming schema + validators)
+gongkai         our dataset metadata (ckanext-scheming schema + validators) and the
+                gongkai_datastore_load action (DataStore load by COPY, swapped in atomically)
 gongkai_search  dataset search from PostgreSQL instead of Solr
 """
 from __future__ import annotations
@@ -10,16 +11,25 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins as p
 
-from . import search_backend
+from . import datastore_load, search_backend
 from .validators import all_validators
 
 
 class GongkaiPlugin(p.SingletonPlugin):
-    """Validators used by schemas/dataset.yaml (loaded by scheming_datasets)."""
+    """Validators used by schemas/dataset.yaml (loaded by scheming_datasets), and the
+    gongkai_datastore_load action (needs the datastore plugin)."""
     p.implements(p.IValidators)
+    p.implements(p.IActions)
+    p.implements(p.IAuthFunctions)
 
     def get_validators(self) -> dict[str, Any]:
         return all_validators()
+
+    def get_actions(self) -> dict[str, Any]:
+        return {datastore_load.ACTION: datastore_load.load}
+
+    def get_auth_functions(self) -> dict[str, Any]:
+        return {datastore_load.ACTION: datastore_load.auth}
 
 
 class GongkaiSearchPlugin(p.SingletonPlugin):
