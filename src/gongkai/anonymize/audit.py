@@ -70,16 +70,17 @@ class ConstraintSystem:
             raise ValueError("the table's index must name each cell once (it is duplicated)")
         self.index = index
         self.constraints = list(constraints)
-        rows, cols, coefs = [], [], []
-        for row, constraint in enumerate(self.constraints):
-            labels = [constraint.total, *constraint.parts]
-            positions = index.get_indexer(labels)
-            if (positions < 0).any():
-                missing = [label for label, p in zip(labels, positions) if p < 0]
-                raise ValueError(f"constraint {self.describe(row)} names cells not in the table: {missing}")
-            rows += [row] * len(labels)
-            cols += positions.tolist()
-            coefs += [1.0] + [-1.0] * len(constraint.parts)
+        labels = [label for c in self.constraints for label in (c.total, *c.parts)]
+        sizes = np.array([1 + len(c.parts) for c in self.constraints], dtype=int)
+        rows = np.repeat(np.arange(len(self.constraints)), sizes)
+        cols = index.get_indexer(labels) if labels else np.zeros(0, dtype=int)
+        first = np.r_[0, np.cumsum(sizes)[:-1]] if len(sizes) else np.zeros(0, dtype=int)
+        coefs = -np.ones(len(labels))
+        coefs[first] = 1.0  # the total; the parts are subtracted
+        if (cols < 0).any():
+            row = rows[np.flatnonzero(cols < 0)[0]]
+            missing = [label for label, col, r in zip(labels, cols, rows) if col < 0 and r == row]
+            raise ValueError(f"constraint {self.describe(row)} names cells not in the table: {missing}")
         shape = (len(self.constraints), len(index))
         # duplicates (a cell twice in one constraint) are summed, as the algebra says
         self.matrix = sp.csr_matrix((coefs, (rows, cols)), shape=shape)

@@ -62,7 +62,11 @@ from gongkai.anonymize.audit import (
 
 PRIMARY, COMPLEMENTARY, CARRIED = "primary", "complementary", "carried"
 CONFIDENTIAL_FLAG = "C"
-NEIGHBOURHOOD_HOPS = (2, 4, None)  # candidate radius for one sensitive cell; None = its whole component
+# Where to look for protecting cells, tried in turn: (constraint hops from the sensitive cell,
+# cheapest published cells taken per constraint or None for all). Two hops close the 4-cell
+# cycle of a two-way table; the cheapest few per constraint keep the MIP small on wide tables
+# (the optimum nearly always uses cheap cells); None hops = the cell's whole component.
+SEARCH_PLAN = ((2, 8), (2, None), (4, None), (None, None))
 MIP_TIME_LIMIT = 30.0  # seconds per sensitive cell; the best pattern found by then is used
 
 
@@ -328,14 +332,38 @@ def protecting_cells(system: ConstraintSystem, values: np.ndarray, suppressed: n
                      frozen: np.ndarray, rows_ok: np.ndarray, cost: np.ndarray,
                      cell: int, margin: float) -> np.ndarray:
     """Cheapest published cells whose suppression protects `cell`, searched in a growing radius."""
-    for hops in NEIGHBOURHOOD_HOPS:
-        neighbourhood = system.reachable(cell, rows_ok, ~np.isnan(values), max_hops=hops)
+    candidate = ~suppressed & ~frozen & ~np.isnan(values)
+    for hops, per_row in SEARCH_PLAN:
+        neighbourhood = nearby_cells(system, cell, rows_ok, suppressed, candidate, cost, hops, per_row)
         chosen = solve_protection_mip(system, values, suppressed, frozen, rows_ok, cost,
                                       cell, margin, neighbourhood)
         if chosen is not None:
             return chosen
     raise RuntimeError(f"cell {system.index[cell]!r} cannot be protected by suppressing more cells "
                        "(are the cells around it already published elsewhere?)")
+
+
+def nearby_cells(system: ConstraintSystem, cell: int, rows_ok: np.ndarray, suppressed: np.ndarray,
+                 candidate: np.ndarray, cost: np.ndarray, hops: int | None,
+                 per_row: int | None) -> np.ndarray:
+    """Suppressed and candidate cells within `hops` constraints of `cell`, cheapest `per_row` per constraint."""
+    seen, frontier, hop = {cell}, [cell], 0
+    while frontier and (hops is None or hop < hops):
+        reached = []
+        for here in frontier:
+            for row in system.rows_of(here):
+                if not rows_ok[row]:
+                    continue
+                members = system.cells_of(row)
+                free = members[candidate[members]]
+                if per_row is not None and len(free) > per_row:
+                    free = free[np.argpartition(cost[free], per_row)[:per_row]]
+                for other in (*members[suppressed[members]], *free):
+                    if other not in seen:
+                        seen.add(other)
+                        reached.append(other)
+        frontier, hop = reached, hop + 1
+    return np.array(sorted(seen))
 
 
 def solve_protection_mip(system: ConstraintSystem, values: np.ndarray, suppressed: np.ndarray,
