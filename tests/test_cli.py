@@ -30,7 +30,7 @@ def test_validate_a_clean_workbook_exits_zero(samples):
 
 @pytest.mark.parametrize("broken, cell, message", [
     ("text-in-count.xlsx", "text-in-count.xlsx ! 2024年3月 ! C7", "must be a number, found '约120'"),
-    ("sum-mismatch.xlsx", "sum-mismatch.xlsx ! 2024年3月 ! F16", "the total row says 8694"),
+    ("sum-mismatch.xlsx", "sum-mismatch.xlsx ! 2024年3月 ! F16", "the 合计 row says 8694"),
 ])
 def test_validate_a_broken_workbook_names_the_cell_and_exits_one(samples, broken, cell, message):
     directory, _ = samples

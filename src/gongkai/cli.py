@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
-import re
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -15,21 +16,32 @@ from rich.progress import Progress
 from rich.table import Table
 
 from gongkai import pipeline
-from gongkai.normalize import periods as months_in
-from gongkai.problems import Problems
-from gongkai.report import print_problems
-from gongkai.spec import ROOT, SpecError, available, load_spec
+from gongkai.normalize import periods as periods_in
+from gongkai.package import write_table
+from gongkai.periods import EXAMPLES, granularity_of
+from gongkai.problems import Where
+from gongkai.report import RunReport, print_problems
+from gongkai.spec import ROOT, SpecError, available, json_schema, load_spec
 
-EXIT_OK, EXIT_DATA_ERRORS, EXIT_PORTAL = 0, 1, 3  # 2 is click's usage error
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+EXIT_OK, EXIT_DATA_ERRORS, EXIT_PORTAL, EXIT_BUG = 0, 1, 3, 4  # 2 is click's usage error
 # Wide enough for file ! sheet ! cell and a message when output is piped (rich assumes 80).
 console = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True, highlight=False)
 
 
 def _period(ctx, param, value):
-    if value is not None and not PERIOD.match(value):
-        raise click.BadParameter(f"{value!r}: use YYYY-MM, e.g. 2024-03 / 请用“年-月”格式")
+    if value is not None and granularity_of(value) is None:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM (2024-03), YYYY-Qn (2024-Q1) or YYYY (2023) / "
+                                 "请用“2024-03”“2024-Q1”或“2023”格式")
     return value
+
+
+def _period_for(spec, period: str | None) -> str | None:
+    """A period of the dataset's own granularity: 2023 for an annual dataset, 2024-03 for a monthly one."""
+    if period is not None and granularity_of(period) != spec.granularity:
+        raise click.BadParameter(f"{period!r}: {spec.name} is {spec.frequency}: use a period like "
+                                 f"{EXAMPLES[spec.granularity]} / 期间格式应为 {EXAMPLES[spec.granularity]}",
+                                 param_hint="--period")
+    return period
 
 
 def _spec(name: str):
@@ -39,7 +51,7 @@ def _spec(name: str):
         raise click.UsageError(str(error)) from None
 
 
-def _load_flow(flow_name: str):
+def _load_flow(flow_name: str = "publish_dataset"):
     """Import flows/<name>.py: the deployable flow the data officer also runs by hand."""
     path = ROOT / "flows" / f"{flow_name}.py"
     module_spec = importlib.util.spec_from_file_location(f"flows.{flow_name}", path)
@@ -68,7 +80,8 @@ def main():
 
 @main.command()
 @click.argument("dataset")
-@click.option("--period", required=True, callback=_period, help="Month to publish, YYYY-MM.")
+@click.option("--period", required=True, callback=_period,
+              help="Period to publish: 2024-03 (monthly), 2024-Q1 (quarterly) or 2023 (annual).")
 @click.option("--source", type=click.Path(exists=True, path_type=Path), help="Folder or file of spreadsheets.")
 @click.option("--reviewer", envvar="GONGKAI_REVIEWER", help="Who reviewed this release (审查人, a role).")
 @click.option("--verbose", is_flag=True, help="Show Prefect's log lines too.")
@@ -83,15 +96,17 @@ def run(dataset, period, source, reviewer, verbose):
     from gongkai.flow import RunFailed  # Prefect is slow to import; only `run` needs it
 
     spec = _spec(dataset)
+    period = _period_for(spec, period)
     if spec.disclosure == "proactive":
         _check_portal()  # fail in a second, not after the whole pipeline
-    flow = _load_flow(spec.flow)
+    flow = _load_flow(spec.flow or "publish_dataset")
     with Progress(console=console, transient=True) as progress:
         task_id = progress.add_task("starting Prefect", total=7)
         handler = StageProgress(progress, task_id)
         logging.getLogger("prefect").addHandler(handler)
         try:
-            result = flow(period=period, source=str(source) if source else None, reviewer=reviewer)
+            result = flow(dataset=dataset, period=period, source=str(source) if source else None,
+                          reviewer=reviewer)
         except RunFailed as failed:
             progress.stop()
             _print_outcome(failed.report.as_dict())
@@ -130,24 +145,88 @@ def _print_outcome(report: dict) -> None:
 @main.command()
 @click.argument("file", type=click.Path(exists=True, path_type=Path))
 @click.option("--dataset", required=True, help="Dataset spec to check against, e.g. relief-recipients.")
-@click.option("--period", callback=_period, help="Month to check, YYYY-MM (default: every month in the file).")
-def validate(file, dataset, period):
-    """Check FILE without publishing anything; print every problem found."""
+@click.option("--period", callback=_period, help="Period to check (default: every period in the file).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the normalized CSV and Parquet here, to look at before publishing.")
+def validate(file, dataset, period, out):
+    """Check FILE (or a folder) without publishing anything; print every problem found."""
     spec = _spec(dataset)
-    problems = Problems()
-    files = pipeline.find_sources(spec, file, problems)
-    periods = [period] if period else months_in(spec, files, problems)
-    for each in periods:
-        table = pipeline.extract_and_normalize(spec, files, each, problems)
-        if table is not None:
-            pipeline.validate(spec, table, problems)
-            if not problems.errors:
-                pipeline.assess_quality(spec, table, problems)
-                pipeline.scan_outputs(table, {}, problems)
+    period = _period_for(spec, period)
+    report = RunReport(dataset=spec.name, period=period or "all", status="validated")
+    try:
+        periods = _validate(spec, file, period, out, report)
+    except Exception:  # noqa: BLE001 - a bug: the traceback goes to the report, not the console
+        _report_bug(spec, report, out)
+        sys.exit(EXIT_BUG)
+    problems = report.problems
     print_problems([p.as_dict() for p in problems], console)
     errors, warnings = len(problems.errors), len(problems.warnings)
-    console.print(f"{file.name}: {', '.join(periods) or '—'}: {errors} 个错误 errors, {warnings} 个警告 warnings")
+    report.status = "failed" if errors else "validated"
+    report.summary = f"{errors} 个错误 errors, {warnings} 个警告 warnings"
+    path = report.write((out or pipeline.layout_for(spec).root) / "reports")
+    console.print(f"{file.name}: {', '.join(periods) or '—'}: {report.summary}")
+    console.print(f"  report    {path}")
     sys.exit(EXIT_DATA_ERRORS if errors else EXIT_OK)
+
+
+def _validate(spec, file: Path, period: str | None, out: Path | None, report: RunReport) -> list[str]:
+    problems = report.problems
+    files = pipeline.find_sources(spec, file, problems)
+    report.files = [f.name for f in files]
+    periods = [period] if period else periods_in(spec, files, problems)
+    if not periods and not problems.errors:
+        problems.add("not-this-dataset", Where(file=file.name), dataset=spec.name)
+    for each in periods:
+        table = pipeline.extract_and_normalize(spec, files, each, problems)
+        if table is None:
+            continue
+        report.rows += len(table.frame)
+        pipeline.validate(spec, table, problems)
+        if not problems.errors:
+            pipeline.assess_quality(spec, table, problems)
+            pipeline.scan_outputs(table, {}, problems)
+        if out and not problems.errors:
+            for written in write_table(spec, table.frame, out, f"{spec.name}-{each}"):
+                console.print(f"  wrote     {written.path}")
+    return periods
+
+
+def _report_bug(spec, report: RunReport, out: Path | None) -> None:
+    report.status, report.summary = "crashed", "内部错误（程序缺陷）/ internal error (a bug in gongkai)"
+    report.traceback = traceback.format_exc()
+    path = report.write((out or pipeline.layout_for(spec).root) / "reports")
+    console.print(f"内部错误，这是 gongkai 的缺陷，不是数据的问题 / internal error: this is a bug in gongkai, "
+                  f"not a problem with the data.\n  The traceback is in {path}; please send it to the maintainers.")
+
+
+@main.group()
+def spec():
+    """Dataset specs: check them, or print their JSON Schema for editors."""
+
+
+@spec.command(name="check")
+@click.argument("names", nargs=-1)
+def spec_check(names):
+    """Check NAMES (default: every spec under datasets/): keys, schema, suite, regions."""
+    failed = 0
+    for name in names or available():
+        try:
+            checked = load_spec(name)
+            if checked.suite_path:
+                from gongkai.quality import load_suite
+
+                load_suite(checked.suite_path)
+            console.print(f"ok      {name}")
+        except Exception as error:  # noqa: BLE001 - every way a spec can be wrong is reported, then the next
+            failed += 1
+            console.print(f"[bold]invalid[/bold] {name}\n{error}")
+    sys.exit(EXIT_DATA_ERRORS if failed else EXIT_OK)
+
+
+@spec.command(name="schema")
+def spec_schema():
+    """Print the JSON Schema of a dataset spec (for yaml-language-server in an editor)."""
+    click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=2))
 
 
 @main.command(name="list")
@@ -159,7 +238,7 @@ def list_datasets():
     for name in available():
         spec = load_spec(name)
         periods = pipeline.layout_for(spec).published_periods()
-        table.add_row(name, spec.ckan["title"], pipeline.DISCLOSURE_LABELS[spec.disclosure],
+        table.add_row(name, spec.ckan.title, pipeline.DISCLOSURE_LABELS[spec.disclosure],
                       spec.frequency, periods[-1] if periods else "—")
     console.print(table)
 
@@ -173,7 +252,7 @@ def show(dataset):
     spec = _spec(dataset)
     portal, settings = _check_portal()
     try:
-        found = portal.action.package_show(id=spec.ckan["name"])
+        found = portal.action.package_show(id=spec.ckan.name)
     except ckanapi.NotFound:
         console.print(f"{dataset} 尚未发布 / is not published yet: run `gongkai run {dataset} --period YYYY-MM`")
         sys.exit(EXIT_PORTAL)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 
 import chinese_calendar
+
+from gongkai.periods import period_end
 
 
 def is_workday(day: dt.date) -> bool:
@@ -22,11 +23,6 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
         day += dt.timedelta(days=1)
         days -= is_workday(day)
     return day
-
-
-def period_end(period: str) -> dt.date:
-    year, month = map(int, period.split("-"))
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def publication_deadline(period: str, rule: dict) -> dt.date:

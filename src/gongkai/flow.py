@@ -17,13 +17,14 @@ from gongkai import pipeline
 from gongkai.publish import PortalRefused, PortalUnreachable
 from gongkai.report import RunReport
 from gongkai.settings import SettingsError
+from gongkai.periods import last_period
 from gongkai.spec import Spec, load_spec
 
 
-def last_month(today: dt.date | None = None) -> str:
-    """The period a scheduled monthly run publishes (Beijing time)."""
+def scheduled_period(dataset: str, today: dt.date | None = None) -> str:
+    """The period a scheduled run publishes: the last one that has ended (Beijing time)."""
     today = today or dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
-    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    return last_period(load_spec(dataset).granularity, today)
 
 
 STAGES = ["extract", "normalize", "validate", "quality", "anonymize", "package", "publish"]

@@ -10,7 +10,7 @@ from gongkai import anonymize, quality
 from gongkai.deadline import publication_deadline
 from gongkai.normalize import SourceTable, normalize
 from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period,
-                             previous_period_frame, sha256, write_datapackage)
+                             published_series_frame, sha256, write_datapackage)
 from gongkai.problems import Problems, Where
 from gongkai.publish import Outcome, Publisher, connect
 from gongkai.report import RunReport
@@ -27,7 +27,7 @@ def layout_for(spec: Spec) -> Layout:
 
 def find_sources(spec: Spec, source: Path | None, problems: Problems) -> list[Path]:
     """Every source file in the directory, or the one file given."""
-    source = Path(source or spec.source.directory)
+    source = Path(source or spec.source_directory)
     if source.is_file():
         return [source]
     files = sorted({f for pattern in spec.source.files for f in source.glob(pattern) if f.is_file()})
@@ -41,13 +41,36 @@ def extract_and_normalize(spec: Spec, files: list[Path], period: str, problems: 
 
 
 def validate(spec: Spec, table: SourceTable, problems: Problems) -> None:
-    validate_table(spec.schema_path, table.frame, table.cells, problems)
+    validate_table(spec.schema_path, table.frame, table.where, problems)
 
 
 def assess_quality(spec: Spec, table: SourceTable, problems: Problems) -> None:
-    """The quality suite, including month-over-month change from the last published period."""
-    previous = previous_period_frame(spec, table.period, layout_for(spec))
-    quality.check_quality(spec, table, previous, problems)
+    """The quality suite, with the published series for period-over-period and history checks,
+    and the published series of any dataset a cross-table check names."""
+    previous = published_series(spec)
+    related = {name: frame for name in related_datasets(spec) if (frame := _series_of(name)) is not None}
+    quality.check_quality(spec, table, previous, problems, related)
+
+
+def related_datasets(spec: Spec) -> list[str]:
+    if not spec.suite_path:
+        return []
+    checks = quality.load_suite(spec.suite_path).checks
+    return [checks["within_standard"]["dataset"]] if "within_standard" in checks else []
+
+
+def _series_of(name: str):
+    from gongkai.spec import SpecError, load_spec
+
+    try:
+        return published_series(load_spec(name))
+    except SpecError:
+        return None
+
+
+def published_series(spec: Spec):
+    """Every published period of a dataset as one frame (None before the first release)."""
+    return published_series_frame(spec, layout_for(spec))
 
 
 def periods_after_release(spec: Spec, period: str) -> list[str]:
@@ -56,7 +79,7 @@ def periods_after_release(spec: Spec, period: str) -> list[str]:
 
 def scan_outputs(table: SourceTable, metadata: dict, problems: Problems) -> None:
     """The PII gate: every output cell, column name and metadata field."""
-    anonymize.scan_frame(table.frame, lambda row, col: table.cells.get((row, col), Where(field=col)), problems)
+    anonymize.scan_frame(table.frame, table.where, problems)
     anonymize.scan_text(json.dumps(metadata, ensure_ascii=False), Where(field="CKAN metadata"), problems)
 
 
@@ -74,9 +97,9 @@ def review_record(spec: Spec, reviewer: str) -> dict:
 def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
     ckan = spec.ckan
     return {
-        "title": ckan["title"], "title_en": ckan["title_en"],
-        "notes": ckan["notes"].strip(), "notes_en": ckan["notes_en"].strip(),
-        "license_id": ckan["license_id"], "tags": [{"name": t} for t in ckan["tags"]],
+        "title": ckan.title, "title_en": ckan.title_en,
+        "notes": ckan.notes.strip(), "notes_en": ckan.notes_en.strip(),
+        "license_id": ckan.license_id, "tags": [{"name": t} for t in ckan.tags],
         "disclosure": spec.disclosure, "department": spec.department, "frequency": spec.frequency,
         "period_start": periods[0], "period_end": periods[-1], "version": periods[-1],
         "publication_deadline": publication_deadline(periods[-1], spec.deadline).isoformat(),

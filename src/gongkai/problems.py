@@ -35,8 +35,10 @@ KINDS: dict[str, Kind] = {
         E, "目录 {directory} 中没有源文件", "no source files in {directory}",
         "将本月报表放入该目录，或用 --source 指定目录", "put this month's spreadsheets there or pass --source"),
     "period-not-found": Kind(
-        E, "无法从工作表名、标题或文件名判断所属月份", "cannot tell the month from the sheet name, title or file name",
-        "在标题中写明年月，如“2024年3月”", "write the month in the title, e.g. 2024年3月"),
+        E, "无法从工作表名、标题或文件名判断所属期间（{granularity}）",
+        "cannot tell the period ({granularity}) from the sheet name, title or file name",
+        "在标题中写明期间，如“2024年3月”“2024年第一季度”“2023年度”",
+        "write the period in the title, e.g. 2024年3月, 2024年第一季度 or 2023年度"),
     "no-data-for-period": Kind(
         E, "源文件中没有 {period} 的数据", "the source files hold no data for {period}",
         "检查月份参数或补交该月报表", "check --period or add that month's sheet"),
@@ -71,12 +73,12 @@ KINDS: dict[str, Kind] = {
         E, "“{name}”在同一月份出现多次", "'{name}' appears more than once in the same month",
         "删除重复行", "remove the duplicate row"),
     "missing-total": Kind(
-        W, "没有合计行，无法核对各乡镇之和", "no 合计 (total) row, so the parts cannot be checked",
+        W, "没有合计行，无法核对各行之和", "no 合计 (total) row, so the rows cannot be checked against it",
         "在表末保留合计行", "keep the total row at the bottom"),
     "sum-mismatch": Kind(
-        E, "合计行“{field}”为 {total}，各乡镇之和为 {parts}（差 {difference}）",
-        "the total row says {total} for '{field}' but the rows add up to {parts} (off by {difference})",
-        "核对合计或各乡镇数据", "correct the total or the rows"),
+        E, "{label}行“{field}”为 {total}，各组成部分之和为 {parts}（差 {difference}）",
+        "the {label} row says {total} for '{field}' but its parts add up to {parts} (off by {difference})",
+        "核对该行或其组成部分", "correct this row or its parts"),
     "persons-below-households": Kind(
         E, "“{persons_field}”（{persons}）少于“{households_field}”（{households}）",
         "'{persons_field}' ({persons}) is less than '{households_field}' ({households})",
@@ -90,6 +92,83 @@ KINDS: dict[str, Kind] = {
         "发布前请核实", "confirm the figure before publishing"),
     "personal-data-dropped": Kind(
         I, "已删除含个人信息的表尾/备注行：{what}", "dropped a footer/note row holding personal data: {what}"),
+    # -- the layout engine -------------------------------------------------------------------
+    "period-conflict": Kind(
+        E, "期间不一致：此处写的是 {found}，{first_where} 写的是 {first}",
+        "the period here is {found} but {first_where} says {first}",
+        "统一工作表名、标题和文件名中的期间", "make the sheet name, title and file name agree"),
+    "optional-column-missing": Kind(
+        I, "没有可选列“{header}”，该字段留空", "optional column '{header}' is absent: the field is left empty"),
+    "no-data-rows": Kind(
+        E, "表头下没有数据行（应有“{expected}”等行）", "no data rows under the header (expected rows of '{expected}')",
+        "补上数据行，或检查是否选错了工作表", "add the rows, or check that this is the right sheet"),
+    "excel-error-cell": Kind(
+        E, "“{field}”是 Excel 错误值 {code}，不能当作 0", "'{field}' is an Excel error value {code}, never read as 0",
+        "在 Excel 中修正公式或填入数值后保存", "fix the formula or type the value in Excel, then save"),
+    "not-a-date": Kind(
+        E, "“{field}”应为日期，实际为“{value}”", "'{field}' must be a date, found '{value}'",
+        "写成“2024年7月1日”或“2024-07-01”", "write it as 2024年7月1日 or 2024-07-01"),
+    "invisible-characters": Kind(
+        W, "单元格含不可见字符，已删除：{value}", "the cell holds invisible characters, removed: {value}",
+        "在源表中删除这些字符", "remove them from the source"),
+    "unit-unknown": Kind(
+        E, "无法换算单位“{found}”到“{expected}”", "cannot convert the unit '{found}' to '{expected}'",
+        "写明单位，如“元/人·月”“元/人·年”“万元”", "state the unit, e.g. 元/人·月, 元/人·年 or 万元"),
+    "merged-over-data": Kind(
+        E, "数据单元格被合并（{range}），无法判断各行数值", "data cells are merged ({range}): each row's value is unknown",
+        "取消合并并逐行填写", "unmerge the cells and fill in every row"),
+    "blank-values": Kind(
+        W, "该行所有数值都为空，按 0 读取", "every value on this row is blank: read as 0",
+        "如确为 0 请填 0 或“—”", "type 0 or — if zero is meant"),
+    "table-interrupted": Kind(
+        E, "表格中间出现备注/表尾行，其后从 {resumes} 起仍有数据", "a note or footer row interrupts the table; "
+        "data resumes at {resumes}", "把备注移到合计行之后", "move the note below the total row"),
+    "second-total": Kind(
+        E, "出现第二个合计行（第一个在 {total}）", "a second total row (the first is at {total})",
+        "删除多余的合计行", "remove the extra total row"),
+    "rows-after-total": Kind(
+        E, "合计行（{total}）之后还有数据行，未被合计", "data rows after the total row ({total}) are not in the total",
+        "把这些行移到合计行之前", "move these rows above the total"),
+    "duplicate-row": Kind(
+        E, "“{key}”在同一期间出现多次（第一次在 {first}）", "'{key}' appears more than once in the period "
+        "(first at {first})", "删除重复行", "remove the duplicate row"),
+    "children-exceed-parent": Kind(
+        E, "“{label}”的“其中”各项之和 {parts} 超过“{field}” {total}", "the 其中 rows under '{label}' add up to "
+        "{parts}, more than its '{field}' {total}", "核对“其中”各项", "check the 其中 rows"),
+    "formula-without-value": Kind(
+        E, "“{field}”是没有保存计算结果的公式", "'{field}' is a formula whose result was never saved",
+        "用 Excel 打开该文件并保存后重新提交", "open the workbook in Excel, save it, and send it again"),
+    "not-this-dataset": Kind(
+        E, "文件中没有能按数据集 {dataset} 读取的表格（找不到含规格所列列名的表头）",
+        "nothing in the file reads as dataset {dataset}: no header with the columns its spec declares",
+        "检查 --dataset 是否选对，或在规格中登记该模板的表头", "check --dataset, or declare this template's headers "
+        "in the spec"),
+    "table-truncated": Kind(
+        E, "文件在 {row} 行之后被截断，表格不完整（没有合计行）", "the file is cut off after row {row}: the table "
+        "is incomplete (no total row)", "重新导出完整的文件", "export the whole file again"),
+    # -- plausibility and histories (quality suites) -------------------------------------------
+    "implausible-value": Kind(
+        E, "“{field}”为 {value}，超出合理范围 {low}–{high}", "'{field}' is {value}, outside the plausible {low}–{high}",
+        "核对该值及其单位", "check the value and its unit"),
+    "implausible-ratio": Kind(
+        E, "“{field}”每“{per}”为 {value}，不在合理范围 {low}–{high} 内（单位填错？）",
+        "'{field}' per '{per}' is {value}, outside the plausible {low}–{high} (a unit slip?)",
+        "核对金额单位（元/万元）和人数", "check the unit (元 or 万元) and the count"),
+    "differs-from": Kind(
+        W, "“{field}” {value} 与“{other}” {other_value} 相差 {change:+.0%}，超过 ±{share:.0%}",
+        "'{field}' {value} differs from '{other}' {other_value} by {change:+.0%}, beyond ±{share:.0%}",
+        "发布前请核实并说明原因", "confirm the figures and explain the difference"),
+    "standard-changed-without-date": Kind(
+        E, "“{field}”已按 {date} 起执行发布为 {published}，现为 {current}，但执行日期未变",
+        "'{field}' was published as {published} effective {date}; now {current} with the same date",
+        "标准调整须有新的执行日期和文号", "a changed standard needs a new effective date and document number"),
+    "standard-fell": Kind(
+        W, "“{field}”自 {date} 起由 {previous} 降为 {current}", "'{field}' falls from {previous} to {current} "
+        "from {date}", "确认下调有文件依据", "confirm the decrease has a document behind it"),
+    "above-standard": Kind(
+        W, "“{field}”人均 {average} 元，高于当月{standard_type}标准 {standard} 元",
+        "'{field}' averages {average} yuan per person, above that month's {standard_type} standard of {standard}",
+        "核对发放金额与人数", "check the amount paid and the count"),
     "pii-detected": Kind(
         E, "输出中发现疑似个人信息（{kind}）：{masked}", "possible personal data in the output ({kind_en}): {masked}",
         "从源表中删除该信息后重新运行", "remove it from the source and run again"),

@@ -30,6 +30,7 @@ class RunReport:
     unchanged: list[str] = field(default_factory=list)
     review: dict = field(default_factory=dict)
     report_file: str = ""            # where this report was written
+    traceback: str = ""              # an internal error's traceback: in the file, never on the console
 
     def as_dict(self) -> dict:
         return {
@@ -38,7 +39,7 @@ class RunReport:
             "errors": len(self.problems.errors), "warnings": len(self.problems.warnings),
             "problems": [p.as_dict() for p in self.problems], "dataset_url": self.dataset_url,
             "uploaded": self.uploaded, "unchanged": self.unchanged, "review": self.review,
-            "report_file": self.report_file,
+            "report_file": self.report_file, **({"traceback": self.traceback} if self.traceback else {}),
         }
 
     def markdown(self) -> str:
@@ -63,6 +64,8 @@ class RunReport:
             lines += ["", "## 问题 / Problems", "",
                       "| 级别 severity | 位置 where | 问题 problem | 处理 fix |", "| --- | --- | --- | --- |"]
             lines += [_markdown_row(p) for p in self.problems]
+        if self.traceback:
+            lines += ["", "## 内部错误 / Internal error", "", "```", self.traceback.rstrip(), "```"]
         return "\n".join(lines) + "\n"
 
     def write(self, folder: Path) -> Path:

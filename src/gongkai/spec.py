@@ -1,117 +1,290 @@
-"""Dataset specs: the declarative YAML under datasets/ that says what to read and publish."""
+"""Dataset specs: the declarative YAML under datasets/ that says what to read and publish.
+
+Every key is a typed field of the models below, documented once, here; README.md's spec
+reference and `gongkai spec schema` (JSON Schema for editors) are generated from the same
+models. Unknown keys and wrong values are refused with the file, the key and a suggestion.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
-from dataclasses import dataclass, field
+import re
+from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # The repo root holds datasets/, schemas/ and quality/; paths in specs are relative to it.
 ROOT = Path(__file__).resolve().parents[2]
+
+GRANULARITY = {"monthly": "month", "quarterly": "quarter", "annual": "year", "irregular": "year"}
 
 
 def datasets_dir() -> Path:
     """Where specs live; GONGKAI_DATASETS_DIR lets tests and operators keep them elsewhere."""
     return Path(os.environ.get("GONGKAI_DATASETS_DIR", ROOT / "datasets"))
 
-# Units a source may declare, as factors to the published unit.
-UNIT_FACTORS = {"元": 1, "千元": 1_000, "万元": 10_000, "亿元": 100_000_000}
-
 
 class SpecError(Exception):
     """A dataset spec is missing or malformed: a mistake in the repo, not in the data."""
 
 
-@dataclass(frozen=True)
-class Column:
-    header: str          # header path in the source, levels joined by "/": 城市低保/户数
-    field: str           # schema field it becomes
-    unit: str | None = None
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Column(_Model):
+    """How one source column becomes a schema field (the mapping key is its header path)."""
+
+    field: str = Field(description="Schema field the column fills.")
+    aliases: list[str] = Field(default=[], description="Other header paths that mean the same column "
+                                                        "(特困人员/人数 for 特困供养/人数).")
+    unit: str | None = Field(default=None, description="Unit of the values when neither the header nor a "
+                                                       "unit column says it, e.g. 万元; converted to the "
+                                                       "schema field's unit.")
+    optional: bool = Field(default=False, description="A sheet without this column is fine: the field "
+                                                      "is left empty and the report notes it.")
+    fill_down: bool = Field(default=False, description="An empty cell takes the value above (category "
+                                                       "cells merged down, or left blank in CSV exports).")
+    values: dict[str, str] = Field(default={}, description="Spellings of a category -> its published "
+                                                           "value (城镇低保 -> 城市低保).")
+    unit_of: str | None = Field(default=None, description="This column holds the unit of another field's "
+                                                          "value on the same row (单位: 元/人·月).")
+    normalized: str | None = Field(default=None, description="Also write the value, converted to this "
+                                                             "other field's unit, into that field.")
+
+
+class Unpivot(_Model):
+    """Wide tables: columns whose header names a category become rows (城市低保 | 农村低保 → type, amount)."""
+
+    into: str = Field(description="Field that takes the category named by the header.")
+    value: str = Field(description="Field that takes the cell's value.")
+    columns: dict[str, str] = Field(description="Header -> category value (城市低保标准 -> 城市低保).")
+
+
+class Rows(_Model):
+    """What the rows under the header are: patterns are regular expressions on a row's label cells."""
+
+    total: str = Field(default=r"^(合计|总计|全县合计|全市合计|全州合计|总合计)$",
+                       description="Total row: checked against the sum of the data rows, not published.")
+    subtotal: str = Field(default=r"^(小计|.{1,12}小计)$",
+                          description="Subtotal: checked against the rows since the previous subtotal.")
+    child: str = Field(default=r"^其中[:：]?", description="Of-which rows (其中): children of the row "
+                                                           "above, checked to be at most the parent.")
+    footer: str = Field(default=r"^(填表人|填报人|制表人|审核人|经办人|统计人|分管领导|联系电话|联系人|负责人|单位负责人|备注|说明|注[:：]|注\d)",
+                        description="Footer and note rows after the table: dropped (they hold personal data).")
+    hierarchy: bool = Field(default=False, description="Publish every row as an item with item_code, "
+                                                       "parent_code and level (budgets), from outline "
+                                                       "markers 一、（一）1.（1）, 其中 and indentation.")
+    children_complete: bool = Field(default=False, description="其中 children must add up to their "
+                                                               "parent exactly, not just stay below it.")
+    county_rows: bool = Field(default=False, description="A row naming a county starts that county's "
+                                                         "rows (multi-county sheets) and is its subtotal.")
+
+    @field_validator("total", "subtotal", "child", "footer")
+    @classmethod
+    def _regex(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"not a valid regular expression: {error}") from None
+        return pattern
+
+
+class Header(_Model):
+    starts_with: str | None = Field(default=None, description="First cell of the header block (a hint; "
+                                                              "the header is otherwise found by its "
+                                                              "column labels).")
+    rows: int | None = Field(default=None, ge=1, le=5, description="Header depth (城市低保 over 户数 is 2); "
+                                                                    "found automatically when omitted.")
+
+
+class Source(_Model):
+    directory: str = Field(description="Folder of the source files, relative to the repo (`--source` "
+                                       "overrides).")
+    files: list[str] = Field(default=["*.xlsx", "*.xls", "*.csv"], description="File name patterns.")
+    sheets: str | None = Field(default=None, description="Only sheets whose name matches this regular "
+                                                          "expression are read.")
+    period_from: list[Literal["sheet", "title", "file"]] = Field(
+        default=["sheet", "title", "file"], description="Where the period is written, in order; every "
+                                                        "place that names one must agree.")
+    county_from: list[Literal["title", "file"]] = Field(
+        default=["title", "file"], description="Where the county is named, when no column holds it.")
+    county: str | None = Field(default=None, description="The county, fixed (a bureau's own dataset).")
+    sheet_field: str | None = Field(default=None, description="A field that takes the sheet's name (a CSV's "
+                                                              "file name): budgets keep 收支总表 and 三公经费 apart.")
+    header: Header = Header()
+    rows: Rows = Rows()
+    zero_values: list[str] = Field(default=["—", "－", "-", "--", "——", "/"],
+                                   description="Cell texts that mean zero.")
+    columns: dict[str, str | Column] = Field(description="Header path (levels joined by /) -> field, or "
+                                                         "a column declaration.")
+    unpivot: Unpivot | None = None
+
+    @cached_property
+    def column_specs(self) -> list[tuple[str, Column]]:
+        """(header path, column) for every declared header, aliases as their own entries."""
+        specs = []
+        for header, value in self.columns.items():
+            column = Column(field=value) if isinstance(value, str) else value
+            specs += [(h, column) for h in [header, *column.aliases]]
+        return specs
+
+    def column(self, field_name: str) -> Column | None:
+        return next((c for _, c in self.column_specs if c.field == field_name), None)
+
+    def label(self, field_name: str) -> str:
+        """The header a data officer sees for a field (its first declared header)."""
+        return next((h for h, c in self.column_specs if c.field == field_name), field_name)
+
+
+class Deadline(_Model):
+    working_days: int = Field(ge=0, description="Official working days (调休 included) after `after`.")
+    after: Literal["period_end"] = "period_end"
+
+
+class Organization(_Model):
+    name: str
+    title: str
+    title_en: str = ""
+
+
+class Ckan(_Model):
+    name: str = Field(description="URL name of the dataset on the portal.")
+    title: str
+    title_en: str
+    notes: str
+    notes_en: str
+    organization: Organization
+    license_id: str = "cc-by"
+    tags: list[str] = []
+
+
+class Spec(_Model):
+    name: str = Field(description="Dataset name: the file is datasets/<name>.yaml.")
+    schema_: str = Field(alias="schema", description="Frictionless Table Schema (YAML), relative to the repo.")
+    suite: str | None = Field(default=None, description="Quality suite (YAML), relative to the repo.")
+    regions: str = Field(default="datasets/regions.csv", description="Division codes and name aliases.")
+    flow: str | None = Field(default=None, description="A family flow in flows/ when the family does more "
+                                                       "than the generic flow (flows/publish_dataset.py).")
+    disclosure: Literal["proactive", "on_request", "not_disclosed"] = Field(
+        description="公开属性: only proactive (主动公开) datasets reach the portal.")
+    department: str = Field(description="牵头科室: the section that owns the data.")
+    frequency: Literal["monthly", "quarterly", "annual", "irregular"]
+    deadline: Deadline
+    source: Source
+    ckan: Ckan
+    path: Path | None = Field(default=None, exclude=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _fields_exist(self) -> Spec:
+        fields = {f.name for f in _schema_fields(self.schema_path)}
+        mentioned = [(header, c.field) for header, c in self.source.column_specs]
+        mentioned += [(header, c.normalized) for header, c in self.source.column_specs if c.normalized]
+        if self.source.unpivot:
+            mentioned += [("unpivot", self.source.unpivot.into), ("unpivot", self.source.unpivot.value)]
+        for header, name in mentioned:
+            if name not in fields:
+                raise ValueError(f"column {header!r} names field {name!r}, which {self.schema_} does not "
+                                 f"have{_suggest(name, fields)}")
+        return self
 
     @property
-    def factor(self) -> int:
-        return UNIT_FACTORS[self.unit] if self.unit else 1
+    def schema_path(self) -> Path:
+        return ROOT / self.schema_
+
+    @property
+    def suite_path(self) -> Path | None:
+        return ROOT / self.suite if self.suite else None
+
+    @property
+    def regions_path(self) -> Path:
+        return ROOT / self.regions
+
+    @property
+    def source_directory(self) -> Path:
+        return ROOT / self.source.directory
+
+    @property
+    def granularity(self) -> str:
+        return GRANULARITY[self.frequency]
 
 
-@dataclass(frozen=True)
-class Source:
-    directory: Path
-    files: list[str]
-    period_from: list[str]
-    county_from: list[str]
-    header_starts_with: str
-    header_rows: int
-    total_row: str
-    footer_row: str
-    zero_values: list[str]
-    columns: list[Column]
+def _schema_fields(path: Path):
+    from gongkai.validate import load_schema
+
+    if not path.exists():
+        raise ValueError(f"schema file {path} does not exist")
+    return load_schema(path).fields
 
 
-@dataclass(frozen=True)
-class Spec:
-    name: str
-    flow: str
-    schema_path: Path
-    suite_path: Path | None
-    regions_path: Path
-    disclosure: str
-    department: str
-    frequency: str
-    deadline: dict
-    source: Source
-    quality: dict
-    ckan: dict
-    path: Path = field(compare=False, default=None)
-
-    def column(self, field_name: str) -> Column:
-        return next(c for c in self.source.columns if c.field == field_name)
+def _suggest(word: str, candidates) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in candidates], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _column(header: str, value) -> Column:
-    if isinstance(value, str):
-        return Column(header, value)
-    unit = value.get("unit")
-    if unit and unit not in UNIT_FACTORS:
-        raise SpecError(f"column {header!r}: unknown unit {unit!r}, expected one of {sorted(UNIT_FACTORS)}")
-    return Column(header, value["field"], unit)
+def _explain(error: ValidationError, raw: dict, path: Path) -> str:
+    """Pydantic's errors as a data officer's list: file, key path, what is wrong, a suggestion."""
+    lines = [f"{path}: the dataset spec is not valid / 数据集规格有误:"]
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"])
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            parent = _model_at(Spec, item["loc"][:-1])
+            known = list(parent.model_fields) if parent else []
+            known += [f.alias for f in parent.model_fields.values() if f.alias] if parent else []
+            message = f"unknown key{_suggest(item['loc'][-1], known)}"
+        elif item["type"] == "missing":
+            message = "missing key"
+        lines.append(f"  - {location}: {message}")
+    return "\n".join(lines)
+
+
+def _model_at(model, loc):
+    """The pydantic model class found at a location of the spec, for suggestions."""
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(part) or next(
+            (f for f in model.model_fields.values() if f.alias == part), None)
+        if field is None:
+            return None
+        annotation = field.annotation
+        candidates = getattr(annotation, "__args__", (annotation,))
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return model
 
 
 def load_spec(name_or_path: str | Path) -> Spec:
     path = Path(name_or_path)
     if not path.suffix:
         path = datasets_dir() / f"{name_or_path}.yaml"
-    if not path.exists():
+    if not path.is_file():
         known = ", ".join(available()) or "none"
         raise SpecError(f"no dataset spec {path} (known datasets: {known})")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     try:
-        src = raw["source"]
-        source = Source(
-            directory=ROOT / src["directory"],
-            files=src["files"],
-            period_from=src["period_from"],
-            county_from=src["county_from"],
-            header_starts_with=src["header"]["starts_with"],
-            header_rows=src["header"]["rows"],
-            total_row=src["total_row"],
-            footer_row=src["footer_row"],
-            zero_values=src.get("zero_values", []),
-            columns=[_column(h, v) for h, v in src["columns"].items()],
-        )
-        return Spec(
-            name=raw["name"], flow=raw["flow"],
-            schema_path=ROOT / raw["schema"],
-            suite_path=ROOT / raw["suite"] if raw.get("suite") else None,
-            regions_path=ROOT / raw["regions"],
-            disclosure=raw["disclosure"], department=raw["department"],
-            frequency=raw["frequency"], deadline=raw["deadline"],
-            source=source, quality=raw.get("quality", {}), ckan=raw["ckan"], path=path,
-        )
-    except KeyError as missing:
-        raise SpecError(f"{path}: missing key {missing}") from None
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path} is not a readable dataset spec / 无法读取的数据集规格 (YAML): {error}") from None
+    if not isinstance(raw, dict) or "source" not in raw:
+        raise SpecError(f"{path} is not a dataset spec / 不是数据集规格: expected a mapping with name, "
+                        "schema, source, ckan … (see README, 'Dataset spec reference')")
+    try:
+        return Spec.model_validate({**raw, "path": path})
+    except ValidationError as error:
+        raise SpecError(_explain(error, raw, path)) from None
 
 
 def available() -> list[str]:
     return sorted(p.stem for p in datasets_dir().glob("*.yaml"))
+
+
+def json_schema() -> dict:
+    """JSON Schema of a dataset spec, for editors (yaml-language-server)."""
+    schema = Spec.model_json_schema(by_alias=True)
+    schema["properties"].pop("path", None)
+    return schema

@@ -66,8 +66,9 @@ def test_every_county_and_month_matches_the_true_figures(tables, samples, make_s
 def test_the_parts_add_up_to_each_sheets_total_row(tables, samples, make_samples, period):
     _, figures = samples
     table, _ = tables[period]
-    assert sorted(t.county_code for t in table.totals) == sorted(COUNTY_CODES.values())
-    for total in table.totals:
+    totals = [c for c in table.checks if c.kind == "total"]
+    assert sorted(t.county_code for t in totals) == sorted(COUNTY_CODES.values())
+    for total in totals:
         rows = table.frame[table.frame["county_code"] == total.county_code]
         county = rows["county_name"].iloc[0]
         sheet_total = make_samples.totals(figures[(county, period)])
@@ -129,9 +130,9 @@ def test_footer_personal_data_never_reaches_the_table(tables, make_samples):
         # and no value comes from a row at or below a footer
         footer_rows = {(p.where.file, p.where.sheet): int(p.where.cell[1:]) for p in problems
                        if p.slug == "personal-data-dropped"}
-        for where in table.cells.values():
-            if where.cell:
-                assert int(where.cell[1:]) < footer_rows[(where.file, where.sheet)]
+        for i in table.frame.index:
+            where = table.where(i, "urban_persons")
+            assert int(where.cell[1:]) < footer_rows[(where.file, where.sheet)]
 
 
 def test_cells_point_back_to_the_source(tables, samples):
@@ -139,14 +140,15 @@ def test_cells_point_back_to_the_source(tables, samples):
     table, _ = tables["2024-03"]
     frame = table.frame
     i = frame.index[frame["region_name"] == "东坡傣族乡"][0]
-    assert str(table.cells[(i, "region_code")]) == "武定县低保月报2024.xlsx ! 2024年3月 ! A15"
-    assert str(table.cells[(i, "rural_amount")]) == "武定县低保月报2024.xlsx ! 2024年3月 ! G15"
-    assert table.cells[(i, "rural_amount")].field == "rural_amount"
+    assert str(table.where(i, "region_name")) == "武定县低保月报2024.xlsx ! 2024年3月 ! A15"
+    assert str(table.where(i, "rural_amount")) == "武定县低保月报2024.xlsx ! 2024年3月 ! G15"
+    assert table.where(i, "rural_amount").field == "rural_amount"
+    assert str(table.where(i, "period")) == "武定县低保月报2024.xlsx ! 2024年3月"        # from the sheet name
+    assert str(table.where(i, "county_name")) == "武定县低保月报2024.xlsx ! 2024年3月 ! A1"   # from the title
     j = frame.index[frame["region_name"] == "金山镇"][0]
-    assert str(table.cells[(j, "urban_persons")]) == "禄丰市2024年03月低保统计.csv ! 禄丰市2024年03月低保统计 ! C5"
-    assert all(not Path(w.file).is_absolute() and "/" not in w.file for w in table.cells.values())
-    assert {f for (_, f) in table.cells} == set(SCHEMA_ORDER)
-    assert len(table.cells) == len(frame) * len(SCHEMA_ORDER)
+    assert str(table.where(j, "urban_persons")) == "禄丰市2024年03月低保统计.csv ! 禄丰市2024年03月低保统计 ! C5"
+    wheres = [table.where(k, f) for k in frame.index for f in SCHEMA_ORDER]
+    assert all(not Path(w.file).is_absolute() and "/" not in w.file for w in wheres)
 
 
 def test_text_in_a_count_is_named_at_its_cell(samples):
@@ -164,7 +166,8 @@ def test_a_wrong_total_is_recorded_not_judged(samples):
     directory, _ = samples
     table, problems = run([directory / "broken" / "sum-mismatch.xlsx"])
     assert problems.errors == []
-    [total] = table.totals
+    [total] = [c for c in table.checks if c.kind == "total"]
+    assert total.members == list(table.frame.index)
     assert total.values["rural_persons"] == table.frame["rural_persons"].sum() + 10
     assert str(total.cells["rural_persons"]) == "sum-mismatch.xlsx ! 2024年3月 ! F16"
     assert str(total.where) == "sum-mismatch.xlsx ! 2024年3月 ! A16"
@@ -207,19 +210,25 @@ def test_duplicate_township(march, tmp_path):
     sheet, write = march
     sheet.rows[sheet.first_data_row + 1][0] = "狮山镇 "
     _, problems = run([write(tmp_path / "dup.xlsx")])
-    assert [(p.slug, p.where.cell) for p in problems.errors] == [("duplicate-region", "A6")]
+    assert [(p.slug, p.where.cell) for p in problems.errors] == [("duplicate-row", "A6")]
+    assert problems.errors[0].params["first"].endswith("! A5")
 
 
 @pytest.mark.parametrize("unit_line", ["单位：户、人、元", "单位:户/人/元"])
-def test_unit_line_contradicting_the_spec(march, tmp_path, unit_line):
+def test_a_unit_line_in_yuan_over_wan_yuan_figures_is_caught_as_implausible(march, tmp_path, unit_line):
+    """The sheet's own unit line wins over the spec's default; the 10,000x slip is caught by plausibility."""
+    from gongkai.quality import check_quality
+
     sheet, write = march
     unit_col = next(c for c, v in enumerate(sheet.rows[1]) if v and str(v).startswith("单位"))
     sheet.rows[1][unit_col] = unit_line
-    _, problems = run([write(tmp_path / "unit.xlsx")])
-    [problem] = problems.errors
-    assert problem.slug == "unit-mismatch"
-    assert problem.params == {"found": "元", "declared": "万元"}
-    assert problem.where.cell == "I2"
+    table, problems = run([write(tmp_path / "unit.xlsx")])
+    assert problems.errors == []
+    assert table.frame["urban_amount"].max() < 100            # read in 元, as the sheet says
+    check_quality(SPEC, table, None, problems)
+    assert {p.slug for p in problems.errors} == {"implausible-ratio"}
+    first = problems.errors[0]
+    assert first.where.cell == "D5" and "城市低保/金额" in first.message_zh
 
 
 def test_unit_in_header_contradicting_the_spec(march, tmp_path):
@@ -241,8 +250,12 @@ def test_missing_and_unmapped_columns(march, tmp_path):
     sheet, write = march
     sheet.rows[sheet.header_row + 1][10] = "备注"          # 临时救助/金额 renamed
     _, problems = run([write(tmp_path / "cols.xlsx")])
-    assert [(p.slug, p.params["header"]) for p in problems.errors + problems.warnings] == [
-        ("missing-column", "临时救助/金额"), ("unmapped-header", "临时救助/备注")]
+    assert [(p.slug, p.params["header"]) for p in problems if p.severity.value != "error" or True
+            if p.slug in ("missing-column", "optional-column-missing", "unmapped-header")] == [
+        ("unmapped-header", "临时救助/备注"), ("optional-column-missing", "临时救助/金额")]
+    sheet.rows[sheet.header_row + 1][8] = "备注"           # 特困供养/金额 is not optional
+    _, problems = run([write(tmp_path / "cols2.xlsx")])
+    assert [(p.slug, p.params["header"]) for p in problems.errors] == [("missing-column", "特困供养/金额")]
 
 
 @pytest.mark.parametrize("raw, slug", [("-3", "negative-value"), ("12.5", "not-an-integer"), ("无", "not-a-number")])
@@ -299,6 +312,16 @@ def test_county_from_file_name_when_title_does_not_say(march, tmp_path):
     ("2024年13月", None), ("2024年一季度", None), ("3月", None), ("Sheet1", None)])
 def test_period_formats(text, period):
     assert find_period(text) == period
+
+
+@pytest.mark.parametrize("text, granularity, period", [
+    ("武定县2023年度福利彩票公益金使用情况表", "year", "2023"), ("2023年", "year", "2023"),
+    ("民政局2023年部门预决算", "year", "2023"), ("Sheet1", "year", None), ("20231", "year", None),
+    ("2024年第一季度", "quarter", "2024-Q1"), ("2024年3季度", "quarter", "2024-Q3"),
+    ("2024年一季度社会救助报表", "quarter", "2024-Q1"), ("2024Q4", "quarter", "2024-Q4"),
+    ("2024年3月", "quarter", None)])
+def test_periods_of_other_granularities(text, granularity, period):
+    assert find_period(text, granularity) == period
 
 
 @pytest.mark.parametrize("raw, value", [

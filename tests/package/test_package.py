@@ -92,13 +92,13 @@ def test_csv_neutralises_formulas_in_text_cells_and_parquet_keeps_them(spec, mon
     import csv as csv_module
     import io
 
-    from gongkai.package import _write
+    from gongkai.package import write_table
 
     payloads = ['=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-2+3", "-12.5",
                 "\tTAB", "\rCR"]
     frame = months["2024-01"].head(len(payloads)).reset_index(drop=True)
     frame["region_name"] = payloads
-    csv, parquet = _write(spec, frame, tmp_path, "injection", "2024-01")
+    csv, parquet = write_table(spec, frame, tmp_path, "injection", "2024-01")
     raw = csv.path.read_bytes()
     assert b',"\'=HYPERLINK(""http://x"",""y"")",' in raw
     assert b",'+cmd|' /C calc'!A0," in raw and b",'@SUM(1)," in raw and b",'-2+3," in raw

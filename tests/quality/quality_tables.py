@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
 from gongkai.problems import Where
 
-try:
-    from gongkai.normalize import SourceTable, Total
-except ImportError:  # the normalize stage is being written in parallel: same shape
-    @dataclass
-    class Total:
-        county_code: str
-        where: Where
-        values: dict
-        cells: dict
-
-    @dataclass
-    class SourceTable:
-        period: str
-        frame: pd.DataFrame
-        cells: dict
-        totals: list
-        files: list
+from gongkai.normalize import SourceTable, SumCheck
 
 COUNTS = ["urban_households", "urban_persons", "rural_households", "rural_persons", "tekun_persons", "temporary_cases"]
 AMOUNTS = ["urban_amount", "rural_amount", "tekun_amount", "temporary_amount"]
@@ -53,26 +35,28 @@ def township_row(county_code: str, county_name: str, n: int, period: str = "2024
 
 def make_table(rows_per_county: int = 20, counties=(("532329000000", "武定县"), ("532328000000", "元谋县")),
                period: str = "2024-03", with_totals: bool = True) -> SourceTable:
-    records, cells, totals = [], {}, []
+    records, checks, origins, sheets = [], [], [], []
+    columns = {field: ord(letter) - ord("A") for field, letter in LETTERS.items()}
     for county_code, county_name in counties:
         file, sheet = f"{county_name}低保月报2024.xlsx", f"{int(period[:4])}年{int(period[5:])}月"
+        sheet_id = len(sheets)
+        sheets.append({"file": file, "sheet": sheet, "cols": columns, "row_cols": {}, "constants": {}})
         first = len(records)
         for n in range(rows_per_county):
-            index = len(records)
             records.append(township_row(county_code, county_name, n, period))
-            for field, letter in LETTERS.items():
-                cells[(index, field)] = Where(file, sheet, f"{letter}{FIRST_DATA_ROW + n}", field)
+            origins.append((sheet_id, FIRST_DATA_ROW - 1 + n))     # 0-based source row
         if with_totals:
             total_row = FIRST_DATA_ROW + rows_per_county
             part = records[first:]
-            totals.append(Total(
-                county_code=county_code, where=Where(file, sheet, f"A{total_row}"),
+            checks.append(SumCheck(
+                "total", Where(file, sheet, f"A{total_row}"), "合计",
                 values={f: float(sum(r[f] for r in part)) for f in COUNTS + AMOUNTS},
-                cells={f: Where(file, sheet, f"{LETTERS[f]}{total_row}", f) for f in COUNTS + AMOUNTS}))
+                cells={f: Where(file, sheet, f"{LETTERS[f]}{total_row}", f) for f in COUNTS + AMOUNTS},
+                members=list(range(first, len(records))), county_code=county_code))
     frame = pd.DataFrame(records)
     for field in COUNTS:
         frame[field] = frame[field].astype("Int64")
     for field in AMOUNTS:
         frame[field] = frame[field].astype("float64")
-    return SourceTable(period=period, frame=frame, cells=cells, totals=totals,
-                       files=sorted({w.file for w in cells.values()}))
+    return SourceTable(period=period, frame=frame, checks=checks, files=sorted({s["file"] for s in sheets}),
+                       origins=origins, sheets=sheets)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gongkai.anonymize import scan_frame
 from gongkai.normalize import normalize
-from gongkai.problems import Problems, Where
+from gongkai.problems import Problems
 from gongkai.quality import check_quality
 
 
@@ -21,11 +21,11 @@ def test_the_good_samples_pass_quality_and_the_pii_gate_month_after_month(spec, 
         problems = Problems()
         table = normalize(spec, good_files(directory), period, problems)
         assert problems.errors == [], period
-        assert len(table.totals) == 3 and len(table.frame) > 20
+        assert len([c for c in table.checks if c.kind == "total"]) == 3 and len(table.frame) > 20
         check_quality(spec, table, previous, problems)
         assert [p.as_dict() for p in problems if p.slug != "personal-data-dropped"] == [], period
         # The real output: division codes, periods, names, counts and amounts. Zero false positives.
-        hits = scan_frame(table.frame, lambda row, col: table.cells.get((row, col), Where(field=col)), problems)
+        hits = scan_frame(table.frame, table.where, problems)
         assert hits == 0, [p.message_en for p in problems if p.slug == "pii-detected"]
         previous = table.frame
 

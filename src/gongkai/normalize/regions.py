@@ -14,6 +14,7 @@ class County:
     code: str
     name: str                                   # official name: 禄丰市
     names: list[str]                            # official name and aliases: 禄丰市, 禄丰县
+    level: str = "county"                       # county | prefecture
     townships: dict[str, tuple[str, str]] = field(default_factory=dict)  # any spelling -> (code, official)
 
     def township(self, spelled) -> tuple[str, str] | None:
@@ -24,10 +25,19 @@ class County:
 class Regions:
     counties: dict[str, County]
 
+    def county_named(self, text: str) -> County | None:
+        """The county (or prefecture) whose official name or alias is exactly the text."""
+        wanted = compact(text)
+        return next((c for c in self.counties.values() if wanted in c.names), None)
+
     def find_county(self, text: str) -> County | None:
         """The county named in a text (title or file name): the earliest mention, the longest name on ties."""
         best = None
-        for county in self.counties.values():
+        # A county named anywhere beats the prefecture it belongs to (楚雄州武定县… is 武定县).
+        counties = [c for c in self.counties.values() if c.level == "county"]
+        if not any(name in text for c in counties for name in c.names):
+            counties = list(self.counties.values())
+        for county in counties:
             for name in county.names:
                 at = text.find(name)
                 if at >= 0 and (best is None or (at, -len(name)) < best[0]):
@@ -43,7 +53,9 @@ def _names(row: dict) -> list[str]:
 def load_regions(path: Path) -> Regions:
     with Path(path).open(encoding="utf-8-sig", newline="") as source:
         rows = list(csv.DictReader(source))
-    counties = {r["code"]: County(r["code"], r["name"], _names(r)) for r in rows if r["level"] == "county"}
+    # Prefectures count as counties here: standards and budgets are also stated for 楚雄州 as a whole.
+    counties = {r["code"]: County(r["code"], r["name"], _names(r), level=r["level"]) for r in rows
+                if r["level"] in ("county", "prefecture")}
     for row in rows:
         county = counties.get(row["parent_code"])
         if row["level"] == "township" and county:

@@ -1,4 +1,4 @@
-"""Reading what people type into spreadsheets: header labels, months, numbers written as text."""
+"""Reading what people type into spreadsheets: header labels, periods, dates, numbers written as text."""
 
 from __future__ import annotations
 
@@ -8,15 +8,27 @@ import re
 import unicodedata
 
 WHITESPACE = re.compile(r"\s+")  # \s covers the full-width space U+3000 and non-breaking spaces
-# A unit in brackets at the end of a header: 金额（万元）, 人数(人).
-HEADER_UNIT = re.compile(r"（(元|千元|万元|亿元|户|人|人次|个|次)）$")
-# 2024年3月, 2024年03月, 2024.03, 2024-03, 2024/3, 202403 (after full-width digits are folded).
-PERIOD = re.compile(
-    r"(?<!\d)((?:19|20)\d{2})\s*(?:年\s*(\d{1,2})\s*月|[./\-](\d{1,2})(?!\d)|(0[1-9]|1[0-2])(?!\d))")
-# The unit line: 单位：户、人、万元 (not 填报单位：…, which names the office).
+# Characters nobody sees but that make two names differ: zero-width space/joiners, BOM, soft hyphen.
+INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# A unit in brackets at the end of a header: 金额（万元）, 人数(人), 城市低保（元/人·月）.
+HEADER_UNIT = re.compile(r"（([^（）]*(?:元|户|人|人次|个|次|项)[^（）]*)）$")
 UNIT_LINE = re.compile(r"(?:^|(?<=[\s,，;；]))单位[:：]\s*([^\s,，;；]+)")
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+YEAR = r"((?:19|20)\d{2})"
+# 2024年3月, 2024年03月, 2024.03, 2024-03, 2024/3, 202403 (after full-width digits are folded).
+MONTH = re.compile(YEAR + r"\s*(?:年\s*(\d{1,2})\s*月|[./\-](\d{1,2})(?![\d./\-])|(0[1-9]|1[0-2])(?!\d))")
+CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+# 2024年第一季度, 2024年1季度, 2024年一季度, 2024Q1, 2024-Q1.
+QUARTER = re.compile(YEAR + r"\s*(?:年\s*第?\s*([一二三四1-4])\s*季度?|[-\s]?[Qq]([1-4]))(?!\d)")
+# 2023年度, 2023年, 2023 (a year on its own: not part of a longer number or a date).
+YEAR_ONLY = re.compile(r"(?<!\d)" + YEAR + r"(?:\s*年度?|(?![\d.\-/年]))")
+# 2024年7月1日(起), 2024.07.01, 2024-7-1, 2024/07/01, 20240701.
+DATE = re.compile(YEAR + r"\s*(?:年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|[./\-](\d{1,2})[./\-](\d{1,2})(?!\d)"
+                  r"|(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d))")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+PLAIN_UNITS = {"元", "千元", "万元", "亿元", "户", "人", "人次", "个", "次", "项", "户次"}
 
 
 def as_text(value) -> str:
@@ -24,12 +36,27 @@ def as_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
     return str(value)
 
 
+def fold(value) -> str:
+    """Text as compared: full-width forms folded (NFKC), invisible characters removed."""
+    return INVISIBLE.sub("", unicodedata.normalize("NFKC", as_text(value)))
+
+
 def compact(value) -> str:
-    """Text with every kind of whitespace removed: " 猫街 镇 " -> "猫街镇"."""
-    return WHITESPACE.sub("", as_text(value))
+    """Text with every kind of whitespace and invisible character removed: " 猫街 镇 " -> "猫街镇"."""
+    return WHITESPACE.sub("", INVISIBLE.sub("", as_text(value)))
+
+
+def invisible_characters(value) -> str | None:
+    """The text with its invisible characters escaped (狮\\u200b山镇), or None if it has none."""
+    text = as_text(value)
+    if not INVISIBLE.search(text) and "\u00a0" not in text:
+        return None
+    return "".join(f"\\u{ord(ch):04x}" if INVISIBLE.match(ch) or ch == "\u00a0" else ch for ch in text)
 
 
 def header_label(value) -> tuple[str, str | None]:
@@ -38,31 +65,68 @@ def header_label(value) -> tuple[str, str | None]:
     Whitespace goes, full-width/half-width forms are folded, brackets become full-width
     (the spec writes 乡镇（街道）), and a trailing unit is split off: 金额（万元） -> (金额, 万元).
     """
-    text = unicodedata.normalize("NFKC", compact(value)).replace("(", "（").replace(")", "）")
+    text = fold(compact(value)).replace("(", "（").replace(")", "）")
     match = HEADER_UNIT.search(text)
     if match and match.start() > 0:
         return text[:match.start()], match.group(1)
     return text, None
 
 
-def find_period(text) -> str | None:
-    """The first month named in a text, as YYYY-MM, or None."""
+def find_period(text, granularity: str = "month") -> str | None:
+    """The first period of the given granularity named in a text: 2024-03, 2024-Q1 or 2024."""
     if isinstance(text, (dt.date, dt.datetime)):
-        return f"{text.year:04d}-{text.month:02d}"
-    folded = unicodedata.normalize("NFKC", as_text(text))
-    for match in PERIOD.finditer(folded):
-        month = int(match.group(2) or match.group(3) or match.group(4))
-        if 1 <= month <= 12:
-            return f"{match.group(1)}-{month:02d}"
-    return None
+        return {"month": f"{text.year:04d}-{text.month:02d}", "year": f"{text.year:04d}",
+                "quarter": f"{text.year:04d}-Q{(text.month - 1) // 3 + 1}"}[granularity]
+    folded = fold(text)
+    if granularity == "month":
+        for match in MONTH.finditer(folded):
+            month = int(match.group(2) or match.group(3) or match.group(4))
+            if 1 <= month <= 12:
+                return f"{match.group(1)}-{month:02d}"
+        return None
+    if granularity == "quarter":
+        match = QUARTER.search(folded)
+        return f"{match.group(1)}-Q{CHINESE_DIGITS[match.group(2) or match.group(3)]}" if match else None
+    match = YEAR_ONLY.search(folded)
+    return match.group(1) if match else None
+
+
+def parse_date(raw) -> dt.date | None:
+    """A date as written in a cell: a date cell, an Excel serial, 2024年7月1日起, 2024.07.01, 2024-7-1."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        if 20_000 <= raw <= 80_000:   # Excel serials for 1954..2119; anything else is not a date
+            return EXCEL_EPOCH + dt.timedelta(days=int(raw))
+        if 19000101 <= raw <= 21001231:   # 20240701 typed as a number
+            raw = str(int(raw))
+        else:
+            return None
+    match = DATE.search(fold(compact(raw)))
+    if not match:
+        return None
+    year = int(match.group(1))
+    month = int(match.group(2) or match.group(4) or match.group(6))
+    day = int(match.group(3) or match.group(5) or match.group(7))
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
 
 
 def find_unit_line(text) -> list[str]:
     """The units named after 单位： in a unit line, e.g. ["户", "人", "万元"]; [] if none."""
-    match = UNIT_LINE.search(unicodedata.normalize("NFKC", as_text(text)))
+    match = UNIT_LINE.search(fold(text))
     if not match:
         return []
-    return [unit for unit in re.split(r"[、/，,]", match.group(1)) if unit]
+    units = []
+    for part in re.split(r"[、，,]", match.group(1)):
+        # 户/人/元 lists units; 元/人·月 is one unit: split on / only when every piece is a plain unit.
+        pieces = part.split("/")
+        units += pieces if all(p in PLAIN_UNITS for p in pieces) else [part]
+    return [unit for unit in units if unit]
 
 
 def parse_number(raw, zero_values: set[str]) -> float | None:
@@ -77,10 +141,12 @@ def parse_number(raw, zero_values: set[str]) -> float | None:
         return None
     if isinstance(raw, (int, float)):
         return None if math.isnan(raw) or math.isinf(raw) else float(raw)
+    if not isinstance(raw, str):
+        return None   # an error cell or another object: never a number
     text = compact(raw)
     if text == "" or text in zero_values:
         return 0.0
-    text = unicodedata.normalize("NFKC", text)
+    text = fold(text)
     if text in zero_values:
         return 0.0
     if THOUSANDS.fullmatch(text):

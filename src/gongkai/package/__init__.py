@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 from gongkai.spec import Spec
 from gongkai.validate import load_schema
 
-ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "string": pa.string()}
+# Dates stay ISO text (2024-07-01) in every output, so CSV, Parquet and DataStore agree byte for byte.
+ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "string": pa.string(), "date": pa.string()}
 SERIES = "all"  # the period label of the cumulative series
 # A spreadsheet program opening the CSV runs a cell starting with one of these as a formula
 # (OWASP "CSV injection"): =HYPERLINK(...) or +cmd|' /C calc'!A0 in a lottery project's name.
@@ -53,7 +54,7 @@ class Layout:
         return self.root / "series"
 
     def published_periods(self) -> list[str]:
-        return sorted(p.name for p in (self.root / "releases").glob("*-*") if p.is_dir())
+        return sorted(p.name for p in (self.root / "releases").glob("*") if p.is_dir() and p.name[:4].isdigit())
 
     def commit(self, period: str) -> None:
         """Make a staged period count as published (called only after the portal took it)."""
@@ -93,7 +94,7 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{name: frame[name].map(_defuse, na_action="ignore") for name in text})
 
 
-def _write(spec: Spec, frame: pd.DataFrame, folder: Path, stem: str, period: str) -> list[PackagedFile]:
+def write_table(spec: Spec, frame: pd.DataFrame, folder: Path, stem: str, period: str = "") -> list[PackagedFile]:
     """Write `frame` as CSV and Parquet under `folder`.
 
     In the CSV every text cell starting with =, +, -, @, a tab or a carriage return gets a leading
@@ -116,26 +117,34 @@ def read_period(path: Path) -> pd.DataFrame:
     return pq.read_table(path).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 
 
+def row_order(spec: Spec) -> list[str]:
+    """Rows are sorted by the primary key, period first: the same content gives the same bytes."""
+    key = list(load_schema(spec.schema_path).primary_key)
+    return ["period", *[k for k in key if k != "period"]] if "period" in key else key
+
+
 def package_period(spec: Spec, frame: pd.DataFrame, period: str, layout: Layout) -> list[PackagedFile]:
     """Stage one period's files and rebuild the series from published periods plus this one."""
     staging = layout.staging(period)
     if staging.exists():
         shutil.rmtree(staging)
-    ordered = frame.sort_values(["county_code", "region_code"]).reset_index(drop=True)
-    files = _write(spec, ordered, staging, f"{spec.name}-{period}", period)
+    order = row_order(spec)
+    ordered = frame.sort_values(order, kind="stable").reset_index(drop=True)
+    files = write_table(spec, ordered, staging, f"{spec.name}-{period}", period)
     earlier = [read_period(layout.release(p) / f"{spec.name}-{p}.parquet")
                for p in layout.published_periods() if p != period]
-    series = pd.concat([*earlier, ordered]).sort_values(["period", "county_code", "region_code"])
-    files += _write(spec, series.reset_index(drop=True), staging / SERIES, f"{spec.name}-{SERIES}", SERIES)
+    series = pd.concat([*earlier, ordered]).sort_values(order, kind="stable")
+    files += write_table(spec, series.reset_index(drop=True), staging / SERIES, f"{spec.name}-{SERIES}", SERIES)
     return files
 
 
-def previous_period_frame(spec: Spec, period: str, layout: Layout) -> pd.DataFrame | None:
-    """The latest published period before `period`, for month-over-month checks."""
-    earlier = [p for p in layout.published_periods() if p < period]
-    if not earlier:
+def published_series_frame(spec: Spec, layout: Layout) -> pd.DataFrame | None:
+    """Every published period as one frame, for period-over-period and history checks."""
+    periods = layout.published_periods()
+    if not periods:
         return None
-    return read_period(layout.release(earlier[-1]) / f"{spec.name}-{earlier[-1]}.parquet")
+    return pd.concat([read_period(layout.release(p) / f"{spec.name}-{p}.parquet") for p in periods],
+                     ignore_index=True)
 
 
 def datapackage(spec: Spec, files: list[PackagedFile], path_for, version: str) -> dict:
@@ -144,10 +153,10 @@ def datapackage(spec: Spec, files: list[PackagedFile], path_for, version: str) -
     ckan = spec.ckan
     return {
         "name": spec.name,
-        "title": f"{ckan['title']} / {ckan['title_en']}",
-        "description": f"{ckan['notes']}\n{ckan['notes_en']}",
+        "title": f"{ckan.title} / {ckan.title_en}",
+        "description": f"{ckan.notes}\n{ckan.notes_en}",
         "version": version,
-        "licenses": [{"name": ckan["license_id"]}],
+        "licenses": [{"name": ckan.license_id}],
         "resources": [
             {
                 "name": f.path.stem.lower() + ("-parquet" if f.format == "Parquet" else "-csv"),

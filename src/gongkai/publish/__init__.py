@@ -86,7 +86,7 @@ class Publisher:
         The portal is the record of what was published: without this, the series rebuilt
         here would silently drop earlier months.
         """
-        dataset = self._find("package_show", self.spec.ckan["name"])
+        dataset = self._find("package_show", self.spec.ckan.name)
         if not dataset:
             return []
         local = set(layout.published_periods())
@@ -116,18 +116,18 @@ class Publisher:
         return response.content
 
     def ensure_organization(self) -> dict:
-        org = self.spec.ckan["organization"]
-        found = self._find("organization_show", org["name"])
-        return found or self._call("organization_create", name=org["name"], title=org["title"],
-                                   description=org.get("title_en", ""))
+        org = self.spec.ckan.organization
+        found = self._find("organization_show", org.name)
+        return found or self._call("organization_create", name=org.name, title=org.title,
+                                   description=org.title_en)
 
     def ensure_dataset(self, org_id: str, metadata: dict) -> dict:
-        found = self._find("package_show", self.spec.ckan["name"])
+        found = self._find("package_show", self.spec.ckan.name)
         if found and found["state"] == "active":
             return found
         if found:  # deleted earlier: bring it back rather than fail on the taken name
             return self._call("package_patch", id=found["id"], state="active", **metadata)
-        return self._call("package_create", name=self.spec.ckan["name"], owner_org=org_id, **metadata)
+        return self._call("package_create", name=self.spec.ckan.name, owner_org=org_id, **metadata)
 
     def publish(self, files: list[PackagedFile], metadata: dict,
                 datapackage: Callable[[dict[str, str]], PackagedFile]) -> Outcome:

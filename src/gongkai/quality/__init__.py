@@ -2,5 +2,6 @@
 
 from gongkai.quality.checks import check_quality
 from gongkai.quality.engine import QualityError
+from gongkai.quality.suite import load_suite
 
-__all__ = ["check_quality", "QualityError"]
+__all__ = ["check_quality", "QualityError", "load_suite"]

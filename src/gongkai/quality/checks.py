@@ -9,7 +9,7 @@ import pandas as pd
 
 from gongkai.problems import Problems, Where
 from gongkai.quality.engine import make_expectation, run_expectations
-from gongkai.quality.suite import Rule, load_suite
+from gongkai.quality.suite import Rule, Suite, load_suite
 from gongkai.validate import load_schema
 
 if TYPE_CHECKING:
@@ -20,23 +20,41 @@ if TYPE_CHECKING:
 MIN_PREVIOUS = {"count": 20, "amount": 10_000}   # persons/households/cases; 元
 
 
-def check_quality(spec: Spec, table: SourceTable, previous: pd.DataFrame | None, problems: Problems) -> None:
-    """Run the dataset's suite and cross-table checks on one period; add what fails to problems."""
+def check_quality(spec: Spec, table: SourceTable, previous: pd.DataFrame | None, problems: Problems,
+                  related: dict[str, pd.DataFrame] | None = None) -> None:
+    """Run the dataset's suite and cross-table checks on one period; add what fails to problems.
+
+    `previous` is the published series before this period; `related` the published series of
+    other datasets a check names (relief payments against the subsidy standards).
+    """
     labels = _labels(spec)
-    if spec.suite_path:
-        check_rules(load_suite(spec.suite_path), table, labels, problems)
+    suite = load_suite(spec.suite_path) if spec.suite_path else Suite([], {})
+    check_rules(suite.rules, table, labels, problems)
     measures = _measures(spec, table.frame)
-    check_totals(table, measures, float(spec.quality.get("total_tolerance", 0)), labels, problems)
-    bound = spec.quality.get("month_over_month_bound")
-    if previous is not None and bound is not None:
-        minimum = {**MIN_PREVIOUS, **spec.quality.get("month_over_month_min_previous", {})}
-        check_month_over_month(table, previous, measures, float(bound), minimum, labels, problems)
+    sums = suite.checks.get("sums") or {}
+    check_sums(table, measures, float(sums.get("tolerance", 0)), labels, problems)
+    if sums.get("require_total", True) and "sums" in suite.checks:
+        _missing_totals(table, problems)
+    if "ratios" in suite.checks:
+        check_ratios(table, suite.checks["ratios"], labels, problems)
+    if "compare" in suite.checks:
+        check_compare(table, suite.checks["compare"], labels, problems)
+    over = suite.checks.get("period_over_period")
+    if previous is not None and over:
+        minimum = {**MIN_PREVIOUS, **over.get("min_previous", {})}
+        check_period_over_period(spec, table, previous, measures, float(over["bound"]), minimum, labels, problems)
+    if previous is not None and "history" in suite.checks:
+        check_history(spec, table, previous, suite.checks["history"], labels, problems)
+    if "within_standard" in suite.checks:
+        check_within_standard(table, suite.checks["within_standard"], (related or {}), labels, problems)
 
 
 # -- row-level suite -----------------------------------------------------------------------
 
 def check_rules(rules: list[Rule], table: SourceTable, labels: dict[str, str], problems: Problems) -> None:
     frame = table.frame
+    if not rules:
+        return
     failures = run_expectations(frame, [rule.expectation() for rule in rules], name="suite")
     for rule, failure in _pair_up(rules, failures):
         for index in failure.index:
@@ -78,76 +96,116 @@ def _rule_params(rule: Rule, row: pd.Series, labels: dict[str, str]) -> dict:
     return {"field": context.get("label_column", ""), "value": context.get("value", "")}
 
 
-# -- parts vs the source's 合计 row -----------------------------------------------------------
+# -- rows that state sums: 合计, 小计, county rows, parent items, 其中 ------------------------------
 
-def check_totals(table: SourceTable, measures: dict[str, str], tolerance: float,
-                 labels: dict[str, str], problems: Problems) -> None:
-    """Each 合计 row against the sum of its sheet's rows: amounts within tolerance 元, counts exactly."""
+KIND_LABELS = {"total": "合计", "subtotal": "小计", "county": "县（市）", "item": "上级科目", "children": "上级"}
+
+
+def check_sums(table: SourceTable, measures: dict[str, str], tolerance: float,
+               labels: dict[str, str], problems: Problems) -> None:
+    """Every stated sum against its parts: amounts within tolerance 元, counts exactly.
+
+    A 其中 breakdown may be partial, so its parts must only stay at or below the parent.
+    """
     frame = table.frame
     rows, places = [], []
-    sheets = _sheets_of_rows(table)
-    for total in table.totals:
-        parts_frame = _rows_of_total(table, total, sheets)
-        for field, value in total.values.items():
-            if field not in measures or field not in frame.columns or value is None or _missing(value):
+    for check in table.checks:
+        member_rows = frame.iloc[check.members] if check.members else frame.iloc[0:0]
+        for field, value in check.values.items():
+            if field not in measures or _missing(value):
                 continue
-            parts = float(pd.to_numeric(parts_frame[field], errors="coerce").sum())
+            published = pd.to_numeric(member_rows[field], errors="coerce") if field in frame.columns else pd.Series([])
+            if not check.part_values and published.isna().all():
+                continue   # nothing under it states this figure (a parent item without children's values)
+            parts = float(published.sum()) + sum(p.get(field, 0.0) or 0.0 for p in check.part_values)
             difference = round(float(value) - parts, 2)  # to the 分: float sums are not exact
-            rows.append({"county_code": total.county_code, "field": field, "total": float(value), "parts": parts,
-                         "difference": difference, "abs_difference": abs(difference),
-                         "tolerance": tolerance if measures[field] == "amount" else 0.0})
-            places.append(total.cells.get(field, total.where))
-    if rows:
-        derived = pd.DataFrame(rows)
-        check = make_expectation("expect_column_pair_values_a_to_be_greater_than_b",
-                                 {"column_A": "tolerance", "column_B": "abs_difference", "or_equal": True})
-        for failure in run_expectations(derived, [check], name="parts vs total"):
-            for index in failure.index:
-                row = derived.loc[index]
-                problems.add("sum-mismatch", places[index], field=labels.get(row["field"], row["field"]),
-                             total=_show(row["total"]), parts=_show(row["parts"]),
-                             difference=_show(row["difference"]))
-    counties_with_total = {total.county_code for total in table.totals}
-    if "county_code" in frame.columns:
-        for county in frame["county_code"].dropna().unique():
-            if county not in counties_with_total:
-                first = frame.index[frame["county_code"] == county][0]
-                where = _cell(table, first, "region_name")
-                problems.add("missing-total", Where(where.file, where.sheet, "", "county_code"))
+            allowed = tolerance if measures[field] == "amount" else 0.0
+            if abs(difference) <= allowed or (not check.exact and difference >= -allowed):
+                continue
+            rows.append((check, field, float(value), parts, difference))
+            places.append(check.cells.get(field, check.where))
+    for (check, field, value, parts, difference), where in zip(rows, places):
+        if check.exact:
+            problems.add("sum-mismatch", where, label=check.label or KIND_LABELS[check.kind],
+                         field=labels.get(field, field), total=_show(value), parts=_show(parts),
+                         difference=_show(difference))
+        else:
+            problems.add("children-exceed-parent", where, label=check.label, field=labels.get(field, field),
+                         total=_show(value), parts=_show(parts))
 
 
-def _rows_of_total(table: SourceTable, total, sheets: dict) -> pd.DataFrame:
+def _missing_totals(table: SourceTable, problems: Problems) -> None:
+    """A sheet of rows without any 合计 cannot be checked: say so once per sheet."""
+    sheets_with_total = {(c.where.file, c.where.sheet) for c in table.checks if c.kind in ("total", "county")}
+    reported = set()
+    for sheet_id, _row in table.origins:
+        sheet = table.sheets[sheet_id]
+        place = (sheet["file"], sheet["sheet"])
+        if place not in sheets_with_total and place not in reported:
+            reported.add(place)
+            problems.add("missing-total", Where(sheet["file"], sheet["sheet"]))
+
+
+# -- plausibility: ratios between fields, two figures compared -----------------------------------
+
+def check_ratios(table: SourceTable, ratios: list[dict], labels: dict[str, str], problems: Problems) -> None:
+    """e.g. amount per person within [min, max]: a 元 figure under a 万元 unit line is 10,000x off."""
     frame = table.frame
-    county = frame[frame["county_code"] == total.county_code] if "county_code" in frame.columns else frame
-    # A 合计 row totals its own sheet: with one sheet per county and month that is the county.
-    same_sheet = [i for i in county.index if sheets.get(i) == (total.where.file, total.where.sheet)]
-    return county.loc[same_sheet] if same_sheet else county
+    for ratio in ratios:
+        top, bottom = ratio["numerator"], ratio["denominator"]
+        if top not in frame.columns or bottom not in frame.columns:
+            continue
+        numerator = pd.to_numeric(frame[top], errors="coerce").astype("float64")
+        denominator = pd.to_numeric(frame[bottom], errors="coerce").astype("float64")
+        usable = (denominator > 0) & numerator.notna()
+        value = numerator[usable] / denominator[usable]
+        bad = value[(value < ratio["min"]) | (value > ratio["max"])]
+        for index, found in bad.items():
+            problems.add(ratio.get("problem", "implausible-ratio"), _cell(table, index, top),
+                         field=labels.get(top, top), per=labels.get(bottom, bottom), value=_show(found),
+                         low=_show(ratio["min"]), high=_show(ratio["max"]))
 
 
-def _sheets_of_rows(table: SourceTable) -> dict:
-    """Frame row index -> (file, sheet) it was read from."""
-    sheets = {}
-    for (row, _field), where in table.cells.items():
-        sheets.setdefault(row, (where.file, where.sheet))
-    return sheets
-
-
-# -- month over month ----------------------------------------------------------------------
-
-def check_month_over_month(table: SourceTable, previous: pd.DataFrame, measures: dict[str, str], bound: float,
-                           minimum: dict[str, float], labels: dict[str, str], problems: Problems) -> None:
-    """A change beyond ±bound against last month, per region and measure, is a warning to confirm."""
+def check_compare(table: SourceTable, rule: dict, labels: dict[str, str], problems: Problems) -> None:
+    """Two figures of a row that should be close (决算数 vs 预算数): beyond `share` is a warning."""
     frame = table.frame
-    if previous.empty or "region_code" not in previous.columns:
+    a, b, share = rule["field"], rule["against"], float(rule["share"])
+    if a not in frame.columns or b not in frame.columns:
+        return
+    first = pd.to_numeric(frame[a], errors="coerce").astype("float64")
+    second = pd.to_numeric(frame[b], errors="coerce").astype("float64")
+    usable = first.notna() & second.notna() & (second.abs() >= float(rule.get("min", 0)))
+    change = (first[usable] - second[usable]) / second[usable].where(second[usable] != 0)
+    for index, found in change[change.abs() > share].items():
+        problems.add(rule.get("problem", "differs-from"), _cell(table, index, a), field=labels.get(a, a),
+                     value=_show(first[index]), other=labels.get(b, b), other_value=_show(second[index]),
+                     change=float(found), share=share)
+
+
+# -- period over period ------------------------------------------------------------------------
+
+def _row_key(spec: Spec, frame: pd.DataFrame) -> list[str]:
+    """The primary key without the period: what identifies the same row in another period."""
+    key = [k for k in load_schema(spec.schema_path).primary_key if k != "period"]
+    return [k for k in key if k in frame.columns]
+
+
+def check_period_over_period(spec: Spec, table: SourceTable, previous: pd.DataFrame, measures: dict[str, str],
+                             bound: float, minimum: dict[str, float], labels: dict[str, str],
+                             problems: Problems) -> None:
+    """A change beyond ±bound against the last published period, per row and measure, is a warning."""
+    frame = table.frame
+    key = _row_key(spec, frame)
+    if previous.empty or not key or not set(key) <= set(previous.columns):
         return
     if "period" in previous.columns and "period" in frame.columns:
         earlier = previous[previous["period"].astype(str) < str(table.period)]
         if earlier.empty:
             return
         previous = earlier[earlier["period"] == earlier["period"].max()]
-    previous = previous.drop_duplicates("region_code", keep="last")
+    previous = previous.drop_duplicates(key, keep="last")
     # One join instead of a lookup per cell: a 2,000-township month has 20,000 of them.
-    joined = frame.reset_index(names="_row").merge(previous, on="region_code", suffixes=("", "_previous"))
+    joined = frame.reset_index(names="_row").merge(previous, on=key, suffixes=("", "_previous"))
     rows = []
     for field, kind in measures.items():
         if field not in previous.columns:
@@ -162,12 +220,76 @@ def check_month_over_month(table: SourceTable, previous: pd.DataFrame, measures:
         return
     check = make_expectation("expect_column_values_to_be_between",
                              {"column": "change", "min_value": -bound, "max_value": bound})
-    for failure in run_expectations(derived, [check], name="month over month"):
+    for failure in run_expectations(derived, [check], name="period over period"):
         for index in failure.index:
             row = derived.loc[index]
-            problems.add("month-over-month-jump", _cell(table, row["row"], row["field"]),
+            problems.add("month-over-month-jump", _cell(table, int(row["row"]), row["field"]),
                          field=labels.get(row["field"], row["field"]), change=float(row["change"]),
                          previous=_show(row["previous"]), current=_show(row["current"]), bound=bound)
+
+
+# -- histories: a standard never changes silently ----------------------------------------------------
+
+def check_history(spec: Spec, table: SourceTable, previous: pd.DataFrame, rule: dict,
+                  labels: dict[str, str], problems: Problems) -> None:
+    """Rows keyed by an effective date: a changed figure needs a new date; a fall is a warning.
+
+    `rule`: {value: amount, date: effective_date, series: [county_code, standard_type]}.
+    """
+    frame = table.frame
+    value, date, series = rule["value"], rule["date"], list(rule["series"])
+    if previous.empty or not {value, date, *series} <= set(previous.columns):
+        return
+    earlier = previous[previous["period"].astype(str) != str(table.period)] if "period" in previous else previous
+    known = earlier.drop_duplicates([*series, date], keep="last")
+    joined = frame.reset_index(names="_row").merge(known[[*series, date, value]], on=[*series, date],
+                                                   suffixes=("", "_published"))
+    for _, row in joined.iterrows():
+        if not _missing(row[value]) and abs(float(row[value]) - float(row[f"{value}_published"])) > 0.005:
+            problems.add("standard-changed-without-date", _cell(table, int(row["_row"]), value),
+                         field=labels.get(value, value), published=_show(row[f"{value}_published"]),
+                         current=_show(row[value]), date=str(row[date]))
+    everything = pd.concat([known[[*series, date, value]].assign(_row=-1),
+                            frame.reset_index(names="_row")[[*series, date, value, "_row"]]])
+    everything = everything.drop_duplicates([*series, date], keep="last").sort_values([*series, date])
+    for _, group in everything.groupby(series, dropna=False):
+        values = group[value].astype("float64").tolist()
+        for (before, now), (_, row) in zip(zip(values, values[1:]), list(group.iterrows())[1:]):
+            if row["_row"] >= 0 and now < before - 0.005:
+                problems.add("standard-fell", _cell(table, int(row["_row"]), value), field=labels.get(value, value),
+                             previous=_show(before), current=_show(now), date=str(row[date]))
+
+
+def check_within_standard(table: SourceTable, rule: dict, related: dict[str, pd.DataFrame],
+                          labels: dict[str, str], problems: Problems) -> None:
+    """Average payment per person against the standard in force for the county that month.
+
+    The top-up (补差) never exceeds the standard itself; a figure above it is a warning naming both.
+    `rule`: {dataset, pairs: [{amount, persons, standard_type}]}.
+    """
+    standards = related.get(rule["dataset"])
+    frame = table.frame
+    if standards is None or standards.empty or "county_code" not in frame.columns:
+        return
+    period_end = _period_end(table.period)
+    in_force = standards[standards["effective_date"].astype(str) <= period_end]
+    in_force = in_force.sort_values("effective_date").drop_duplicates(["county_code", "standard_type"], keep="last")
+    lookup = {(r.county_code, r.standard_type): float(r.amount) for r in in_force.itertuples()}
+    for pair in rule["pairs"]:
+        amount, persons = frame[pair["amount"]].astype("float64"), frame[pair["persons"]].astype("float64")
+        for index in frame.index[(persons > 0) & amount.notna()]:
+            standard = lookup.get((frame.at[index, "county_code"], pair["standard_type"]))
+            average = amount[index] / persons[index]
+            if standard is not None and average > standard + 0.5:
+                problems.add("above-standard", _cell(table, index, pair["amount"]),
+                             field=labels.get(pair["amount"], pair["amount"]), average=_show(round(average, 2)),
+                             standard=_show(standard), standard_type=pair["standard_type"])
+
+
+def _period_end(period: str) -> str:
+    from gongkai.periods import period_end
+
+    return period_end(period).isoformat()
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -181,17 +303,17 @@ def _measures(spec: Spec, frame: pd.DataFrame) -> dict[str, str]:
 
 def _labels(spec: Spec) -> dict[str, str]:
     """Field -> the header the data officer sees in the spreadsheet (城市低保/人数)."""
-    return {column.field: column.header for column in spec.source.columns}
+    labels = {column.field: spec.source.label(column.field) for _, column in spec.source.column_specs}
+    for _, column in spec.source.column_specs:
+        if column.normalized:   # 标准 → 标准（元/人/月）: the converted figure names its unit
+            unit = next((f.to_descriptor().get("unit") for f in load_schema(spec.schema_path).fields
+                         if f.name == column.normalized), None)
+            labels[column.normalized] = f"{spec.source.label(column.field)}（{unit}）" if unit else column.normalized
+    return labels
 
 
 def _cell(table: SourceTable, index, field: str) -> Where:
-    where = table.cells.get((index, field))
-    if where is not None:
-        return where
-    for (row, _field), where in table.cells.items():   # another cell of the row names file and sheet
-        if row == index:
-            return Where(where.file, where.sheet, "", field)
-    return Where(field=field)
+    return table.where(int(index), field)
 
 
 def _missing(value) -> bool:

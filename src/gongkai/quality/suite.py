@@ -44,10 +44,29 @@ class Rule:
         return make_expectation(self.expectation_name, self.kwargs)
 
 
-def load_suite(path: Path) -> list[Rule]:
+@dataclass(frozen=True)
+class Suite:
+    rules: list[Rule]
+    # Cross-row and cross-table checks with their parameters (see gongkai.quality.checks):
+    # sums, period_over_period, ratios, compare, history, within_standard.
+    checks: dict = field(default_factory=dict)
+
+
+CHECKS = {"sums", "period_over_period", "ratios", "compare", "history", "within_standard"}
+
+
+def load_suite(path: Path) -> Suite:
     if not Path(path).exists():
         raise QualityError(f"no quality suite {path}")
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    checks = raw.get("checks") or {}
+    unknown = set(checks) - CHECKS
+    if unknown:
+        raise QualityError(f"{path}: unknown checks {sorted(unknown)}; known: {sorted(CHECKS)}")
+    return Suite(_rules(path, raw), checks)
+
+
+def _rules(path: Path, raw: dict) -> list[Rule]:
     rules = []
     for number, entry in enumerate(raw.get("expectations", []), start=1):
         entry = dict(entry)

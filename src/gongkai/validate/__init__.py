@@ -24,8 +24,7 @@ def _rows(frame: pd.DataFrame) -> list[list]:
     return [list(frame.columns), *values.values.tolist()]
 
 
-def validate_table(schema_path: Path, frame: pd.DataFrame, cells: dict[tuple[int, str], Where],
-                   problems: Problems) -> None:
+def validate_table(schema_path: Path, frame: pd.DataFrame, where_of, problems: Problems) -> None:
     """Add a `schema-violation` for every cell or row the schema refuses.
 
     Cells already reported by an earlier stage (say `not-a-number`) are not reported twice.
@@ -33,8 +32,11 @@ def validate_table(schema_path: Path, frame: pd.DataFrame, cells: dict[tuple[int
     schema = load_schema(schema_path)
     report = Resource(data=_rows(frame), schema=schema).validate(limit_errors=10_000)
     already = {p.where for p in problems}
-    for row_number, field_name, note in report.flatten(["rowNumber", "fieldName", "note"]):
+    for row_number, field_name, note, kind in report.flatten(["rowNumber", "fieldName", "note", "type"]):
+        if kind == "primary-key":
+            continue   # normalize reports a repeated key as `duplicate-row`, naming both rows
         index = frame.index[row_number - 2] if row_number else None
-        where = cells.get((index, field_name)) or Where(field=f"row {row_number} {field_name or ''}".strip())
+        where = where_of(index, field_name) if index is not None and field_name else \
+            Where(field=f"row {row_number} {field_name or ''}".strip())
         if where not in already:
             problems.add("schema-violation", where, schema=schema_path.name, detail=f"{field_name}: {note}")
