@@ -2,7 +2,7 @@
 PYTHON ?= .venv/bin/python
 PORTALCTL := portal/portalctl
 
-.PHONY: portal portal-down portal-status portal-reset portal-logs bench-portal
+.PHONY: portal portal-down portal-status portal-reset portal-logs bench-portal bench-datastore
 
 portal:  ## start the local CKAN portal (installs what is missing)
 	$(PORTALCTL) up
@@ -21,3 +21,6 @@ portal-logs:  ## follow the CKAN log
 
 bench-portal: portal  ## seed 2,000 datasets and a 1M-row DataStore table, measure latency
 	$(PYTHON) benchmarks/portal_bench.py
+
+bench-datastore: portal  ## DataStore load: gongkai_datastore_load vs plain COPY vs datastore_create, 240,000 rows
+	$(PYTHON) benchmarks/datastore_bench.py
