@@ -67,3 +67,73 @@ def prefect_backend():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+MAKE_FAMILIES = REPO / "datasets" / "samples" / "make_families.py"
+
+
+def load_make_families():
+    """make_families.py (it loads make_samples itself, or reuses the one already loaded)."""
+    if "make_samples" not in sys.modules:
+        load_make_samples()
+    spec = importlib.util.spec_from_file_location("make_families", MAKE_FAMILIES)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_families"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def make_families():
+    return load_make_families()
+
+
+@pytest.fixture(scope="session")
+def family_samples(make_families, tmp_path_factory):
+    """(directory, truth) of freshly generated samples of the other families (make_families.generate):
+    standards/, lottery/, budgets/, relief-other-template/ and broken/ under directory."""
+    directory = tmp_path_factory.mktemp("families")
+    return directory, make_families.generate(directory)
+
+
+def write_isolated_specs(folder: Path, extra=()) -> dict[str, str]:
+    """Copy every spec of datasets/ (and the `extra` spec files) into folder, each under a unique
+    ckan.name; return {dataset: CKAN name}. Specs name each other (relief's suite reads
+    subsidy-standards), so all of them are copied."""
+    names = {}
+    for path in [*sorted((REPO / "datasets").glob("*.yaml")), *map(Path, extra)]:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec["ckan"]["name"] = f"test-{spec['name']}-{uuid.uuid4().hex[:8]}"
+        (folder / f"{spec['name']}.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+        names[spec["name"]] = spec["ckan"]["name"]
+    return names
+
+
+@pytest.fixture(scope="module")
+def isolated_specs(tmp_path_factory):
+    """A factory: isolated_specs(*extra_spec_files) -> {dataset: unique CKAN name}.
+
+    Each call writes a fresh copy of every spec under new CKAN names and points
+    GONGKAI_DATASETS_DIR and GONGKAI_OUT at it for the rest of the module, so tests publish
+    to the real portal without touching the demo's datasets. Every name is purged afterwards.
+    """
+    created: list[str] = []
+    with pytest.MonkeyPatch.context() as patch:
+        def isolate(*extra) -> dict[str, str]:
+            folder = tmp_path_factory.mktemp("specs")
+            names = write_isolated_specs(folder, extra)
+            patch.setenv("GONGKAI_DATASETS_DIR", str(folder))
+            patch.setenv("GONGKAI_OUT", str(folder / "out"))
+            created.extend(names.values())
+            return names
+
+        yield isolate
+    from gongkai.publish import connect
+    from gongkai.settings import portal_settings
+
+    portal = connect(portal_settings())
+    for name in created:
+        try:
+            portal.action.dataset_purge(id=name)
+        except Exception:  # never published (most of the copies): nothing to purge
+            pass
