@@ -19,11 +19,14 @@ $(INSTALLED): pyproject.toml requirements.lock
 
 install: $(INSTALLED)  ## the project's virtualenv in .venv (pinned by requirements.lock)
 
-samples: $(INSTALLED)  ## generate the sample spreadsheets (3 counties x 3 months, plus broken ones)
+samples: $(INSTALLED)  ## generate the sample spreadsheets of every family, plus broken ones
 	$(PYTHON) datasets/samples/make_samples.py
 
-demo: install samples portal  ## set up everything, publish the samples, print the portal URLs
+demo: install samples portal  ## set up everything, publish the samples of all four families, print the portal URLs
+	@$(GONGKAI) run subsidy-standards --period 2024
 	@for period in $(PERIODS); do $(GONGKAI) run relief-recipients --period $$period || exit $$?; done
+	@$(GONGKAI) run lottery-fund --period 2023
+	@$(GONGKAI) run budget-accounts --period 2023
 	@$(GONGKAI) show relief-recipients
 
 test: install samples portal  ## every test: unit tests and integration tests against the local portal
@@ -32,10 +35,13 @@ test: install samples portal  ## every test: unit tests and integration tests ag
 test-fast: install samples  ## unit tests only (no portal needed)
 	$(VENV)/bin/pytest -m "not integration"
 
-bench: bench-flow bench-portal  ## every benchmark
+bench: bench-flow bench-sdc bench-portal  ## every benchmark
 
 bench-flow: install samples  ## time the pipeline stages against a baseline measured in the same run
 	$(PYTHON) benchmarks/flow_bench.py
+
+bench-sdc: install  ## time cell suppression and its audit (county ~5,000 cells, province ~100,000) against primary suppression alone
+	$(PYTHON) benchmarks/sdc_bench.py
 
 clean:  ## remove run outputs (not the portal: see `make portal-reset`)
 	rm -rf out

@@ -6,7 +6,6 @@ import pytest
 
 from gongkai.deadline import add_working_days, publication_deadline
 
-RULE = {"working_days": 10, "after": "period_end"}
 
 
 @pytest.mark.parametrize("period, deadline", [
@@ -15,7 +14,15 @@ RULE = {"working_days": 10, "after": "period_end"}
     ("2024-06", "2024-07-12"),  # no holiday: two plain weeks
 ])
 def test_deadline_counts_official_working_days(period, deadline):
-    assert publication_deadline(period, RULE).isoformat() == deadline
+    assert publication_deadline(period, 10).isoformat() == deadline
+
+
+@pytest.mark.parametrize("period, deadline", [
+    ("2024-Q3", "2024-10-18"),  # a quarter ends with its last month: 国庆 then the make-up Saturday
+    ("2023", "2024-01-15"),     # a year ends on 31 December; 元旦 1 January is off
+])
+def test_quarters_and_years_end_where_their_last_month_ends(period, deadline):
+    assert publication_deadline(period, 10).isoformat() == deadline
 
 
 def test_a_make_up_saturday_counts_as_a_working_day():

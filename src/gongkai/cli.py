@@ -90,6 +90,8 @@ def run(dataset, period, source, reviewer, verbose):
     # Before Prefect is imported: it reads its settings once. No telemetry: the network is closed.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # A busy 2-core machine can take longer than Prefect's default 20 s to start its local server.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not verbose:
         # Records still reach Prefect's API and our progress bar; only the console is quiet.
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")

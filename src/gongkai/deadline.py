@@ -25,8 +25,6 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
     return day
 
 
-def publication_deadline(period: str, rule: dict) -> dt.date:
-    """Apply a spec's deadline rule, e.g. {working_days: 10, after: period_end}."""
-    if rule.get("after") != "period_end":
-        raise ValueError(f"unsupported deadline rule {rule!r}")
-    return add_working_days(period_end(period), rule["working_days"])
+def publication_deadline(period: str, working_days: int) -> dt.date:
+    """The due date of a period: `working_days` official working days after the period ends."""
+    return add_working_days(period_end(period), working_days)

@@ -102,7 +102,7 @@ def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
         "license_id": ckan.license_id, "tags": [{"name": t} for t in ckan.tags],
         "disclosure": spec.disclosure, "department": spec.department, "frequency": spec.frequency,
         "period_start": periods[0], "period_end": periods[-1], "version": periods[-1],
-        "publication_deadline": publication_deadline(periods[-1], spec.deadline).isoformat(),
+        "publication_deadline": publication_deadline(periods[-1], spec.deadline.working_days).isoformat(),
         "private": spec.disclosure != "proactive",
     }
 

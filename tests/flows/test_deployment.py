@@ -1,4 +1,4 @@
-"""prefect.yaml's monthly deployment, deployed to a real local Prefect server and run once by a worker.
+"""prefect.yaml's deployments, deployed to a real local Prefect server; the monthly one run once by a worker.
 
 No mocks: a `prefect server start` subprocess with its own PREFECT_HOME (SQLite), `prefect deploy --all`
 from the repo root, a process worker started with `--run-once`, and the run publishing to the local portal
@@ -32,7 +32,7 @@ PREFECT = Path(sys.executable).parent / "prefect"
 DECLARED = yaml.safe_load((REPO / "prefect.yaml").read_text(encoding="utf-8"))
 MONTHLY = DECLARED["deployments"][0]
 POOL = MONTHLY["work_pool"]["name"]
-DEPLOYMENT = "relief-recipients/monthly"  # flow name / deployment name
+DEPLOYMENT = "publish-dataset/relief-recipients"  # flow name / deployment name
 
 SERVER_STARTUP_SECONDS = 60
 RUN_SECONDS = 120
@@ -137,12 +137,17 @@ def deployment(server):
         return client.read_deployment_by_name(DEPLOYMENT)
 
 
-def test_prefect_yaml_declares_the_monthly_deployment():
-    assert MONTHLY["name"] == "monthly"
-    assert MONTHLY["entrypoint"] == "flows/relief_recipients.py:relief_recipients"
-    assert MONTHLY["enforce_parameter_schema"] is True
+def test_prefect_yaml_declares_one_deployment_per_dataset_on_the_generic_flow():
+    assert MONTHLY["name"] == "relief-recipients"
+    assert MONTHLY["parameters"]["dataset"] == "relief-recipients"
     assert MONTHLY["schedules"] == [{"cron": "0 9 3 * *", "timezone": "Asia/Shanghai"}]
-    assert MONTHLY["work_pool"]["work_queue_name"] == "monthly"
+    for declared in DECLARED["deployments"]:
+        assert declared["entrypoint"] == "flows/publish_dataset.py:publish_dataset"
+        assert declared["enforce_parameter_schema"] is True
+        assert declared["work_pool"]["work_queue_name"] == "default"
+    annual = [d for d in DECLARED["deployments"] if d["name"] != "relief-recipients"]
+    assert {d["name"] for d in annual} == {"subsidy-standards", "lottery-fund", "budget-accounts"}
+    assert all(d["schedules"] == [{"cron": "0 9 15 1 *", "timezone": "Asia/Shanghai"}] for d in annual)
 
 
 def test_deploy_registers_schedule_parameters_and_schema(deployment):
@@ -151,8 +156,8 @@ def test_deploy_registers_schedule_parameters_and_schema(deployment):
     assert all(s.active for s in deployment.schedules)
     assert deployment.enforce_parameter_schema is True
     assert deployment.parameters == MONTHLY["parameters"]
-    assert set(deployment.parameter_openapi_schema["properties"]) == {"period", "source", "reviewer"}
-    assert (deployment.work_pool_name, deployment.work_queue_name) == (POOL, "monthly")
+    assert set(deployment.parameter_openapi_schema["properties"]) == {"dataset", "period", "source", "reviewer"}
+    assert (deployment.work_pool_name, deployment.work_queue_name) == (POOL, "default")
     # The worker runs the flow from this checkout, not from a copy.
     assert deployment.pull_steps == [
         {"prefect.deployments.steps.set_working_directory": {"directory": str(REPO)}}]

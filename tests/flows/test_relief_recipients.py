@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -36,7 +37,7 @@ def portal():
 
 @pytest.fixture(scope="module")
 def flow():
-    return _load_flow("relief_recipients")
+    return functools.partial(_load_flow(), dataset="relief-recipients")
 
 
 @pytest.fixture(scope="module")

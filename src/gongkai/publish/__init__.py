@@ -17,7 +17,7 @@ from gongkai.settings import PortalSettings
 from gongkai.spec import Spec
 from gongkai.validate import load_schema
 
-DATASTORE_TYPES = {"integer": "int8", "number": "numeric", "string": "text"}
+DATASTORE_TYPES = {"integer": "int8", "number": "numeric", "string": "text", "date": "date"}
 USER_AGENT = "gongkai/0.1 (+https://github.com/gongkai)"
 
 
@@ -145,7 +145,8 @@ class Publisher:
         outcome.resource_urls[package_file.name] = resource["url"]
         series_csv = next(f for f in files if f.period == SERIES and f.format == "CSV")
         outcome.datastore_resource_id = existing[series_csv.name]["id"]
-        if outcome.changed:
+        # A run that stopped after the uploads left the table unloaded: the next run finishes it.
+        if outcome.changed or not existing[series_csv.name].get("datastore_active"):
             self._call("package_patch", id=dataset["id"], **metadata)
             self._load_datastore(outcome.datastore_resource_id, series_csv)
         return outcome
