@@ -134,10 +134,6 @@ def test_subtotal_and_total_rows_are_checked_not_published(tables, family_sample
     assert kinds.count("total") == len(truth["lottery"]["totals"]) and len(kinds) >= subtotals + 3, kinds
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "src bug: SheetReader.text (src/gongkai/normalize/reader.py) publishes fold(raw) = NFKC of the cell, "
-    "so Chinese full-width punctuation in published text becomes ASCII: '项目实施中，已拨付资金80%' -> "
-    "'项目实施中,已拨付资金80%', '因公出国（境）费' -> '因公出国(境)费'"))
 def test_free_text_is_published_as_written(tables, family_samples):
     _, truth = family_samples
     lottery = {(r["county_name"], r["project_name"]): r for r in rows(tables["lottery-fund"][0].frame)}

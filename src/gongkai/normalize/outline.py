@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from gongkai.normalize.text import as_text, fold
+from gongkai.normalize.text import as_text, strip_invisible
 
 MARKERS = [  # (rank, pattern): a lower rank is a higher level
     (1, re.compile(r"^[一二三四五六七八九十]+[、.．]\s*")),
@@ -43,7 +43,7 @@ def indentation(raw) -> int:
 
 def split_label(raw) -> tuple[str, int | None, bool]:
     """(name, marker rank or None, starts with 其中) of an item label."""
-    text = fold(as_text(raw)).strip()
+    text = strip_invisible(raw).strip()
     of_which = bool(OF_WHICH.match(text))
     text = OF_WHICH.sub("", text)
     for rank, pattern in MARKERS:

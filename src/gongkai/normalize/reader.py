@@ -9,7 +9,7 @@ from gongkai.extract import CellError, Sheet, cell_ref
 from gongkai.normalize.header import Found, HeaderBlock, HeaderMatcher, find_header
 from gongkai.normalize.outline import Item, Outline
 from gongkai.normalize.regions import County, Regions
-from gongkai.normalize.text import (as_text, compact, find_period, find_unit_line, fold,
+from gongkai.normalize.text import (as_text, compact, find_period, find_unit_line, fold, strip_invisible,
                                     invisible_characters, parse_date, parse_number)
 from gongkai.normalize.units import MONEY, conversion, parse_unit
 from gongkai.problems import Problems, Where
@@ -246,7 +246,8 @@ class SheetReader:
             return date.isoformat() if date else None
         if escaped := invisible_characters(raw):
             self.problems.add("invisible-characters", where_at(), value=escaped)
-        text = " ".join(fold(raw).split()) if raw is not None else ""
+        # Published as written (全角 punctuation stays); only invisible characters and runs of blanks go.
+        text = " ".join(strip_invisible(raw).split()) if raw is not None else ""
         if column and column.values:
             text = _mapped(text, column.values)
         return text or None

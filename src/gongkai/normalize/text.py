@@ -41,6 +41,10 @@ def as_text(value) -> str:
     return str(value)
 
 
+def strip_invisible(value) -> str:
+    return INVISIBLE.sub("", as_text(value))
+
+
 def fold(value) -> str:
     """Text as compared: full-width forms folded (NFKC), invisible characters removed."""
     return INVISIBLE.sub("", unicodedata.normalize("NFKC", as_text(value)))
