@@ -158,3 +158,17 @@ def test_a_new_dataset_needs_only_a_suite_file(tmp_path, spec, table):
     problems = run(spec.model_copy(update={"suite": str(suite)}), table)
     # tekun_persons is 25 + n: rows 16–19 of each county exceed 40
     assert [p.where.cell for p in problems] == ["H21", "H22", "H23", "H24"] * 2
+
+
+def test_relief_paid_above_the_county_standard_is_a_warning_naming_both_figures(spec, table):
+    standards = pd.DataFrame([
+        {"county_code": "532329000000", "standard_type": "城市低保", "effective_date": "2024-01-01", "amount": 780.0},
+        {"county_code": "532329000000", "standard_type": "城市低保", "effective_date": "2024-07-01", "amount": 300.0},
+        {"county_code": "532328000000", "standard_type": "城市低保", "effective_date": "2024-01-01", "amount": 400.0}])
+    problems = Problems()
+    check_quality(spec, table, None, problems, related={"subsidy-standards": standards})
+    # 武定县: 512 元 per person against 780 in force in March (the July cut is not yet in force);
+    # 元谋县: 512 against 400, on every township row.
+    above = [p for p in problems if p.slug == "above-standard"]
+    assert {p.where.file for p in above} == {"元谋县低保月报2024.xlsx"} and len(above) == 20
+    assert above[0].severity is Severity.WARNING and "400" in above[0].message_zh

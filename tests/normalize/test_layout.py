@@ -1,0 +1,105 @@
+"""Layout features of the engine, each on a small hand-made sheet: what a bureau's template may do."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import yaml
+
+from gongkai.normalize import normalize
+from gongkai.normalize.text import parse_date
+from gongkai.normalize.units import conversion
+from gongkai.problems import Problems
+from gongkai.quality import check_quality
+from gongkai.spec import ROOT, load_spec
+
+RELIEF = ROOT / "datasets" / "relief-recipients.yaml"
+HEADER = [["县（市）/乡镇", "城市低保", None, None, "农村低保", None, None, "特困供养", None],
+          [None, "户数", "人数", "金额", "户数", "人数", "金额", "人数", "金额"]]
+MERGES = [(2, 1, 2, 3), (2, 4, 2, 6), (2, 7, 2, 8), (2, 0, 3, 0)]
+
+
+def relief_spec(tmp_path, **rows):
+    """The relief spec with changes to `source.rows`, written where load_spec can read it."""
+    raw = yaml.safe_load(RELIEF.read_text(encoding="utf-8"))
+    raw["source"]["rows"] = rows
+    raw["source"]["columns"]["乡镇（街道）"]["aliases"].append("县（市）/乡镇")
+    path = tmp_path / "relief-recipients.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return load_spec(path)
+
+
+def township(name, n):
+    return [name, n, 2 * n, 0.05 * n, 3 * n, 6 * n, 0.07 * n, n, 0.06 * n]
+
+
+def county_row(name, parts):
+    sums = [round(sum(p[c] for p in parts), 2) for c in range(1, 9)]
+    return [name, *sums]
+
+
+def write(make_samples, path, rows, merges=()):
+    layout = make_samples.Layout(rows, list(merges))
+    return make_samples.write_xlsx(path, {"2024年3月": layout})
+
+
+def test_county_rows_above_their_townships_place_each_township_and_are_checked(tmp_path, make_samples):
+    spec = relief_spec(tmp_path, county_rows=True)
+    wuding = [township("狮山镇", 40), township("高桥镇", 30)]
+    yuanmou = [township("元马镇", 50), township("黄瓜园镇", 20)]
+    wrong = county_row("元谋县", yuanmou)
+    wrong[2] += 5                                        # 元谋县/城市低保/人数 says 5 more: C7
+    rows = [["楚雄州2024年3月城乡低保统计表"] + [None] * 8, ["单位：户、人、万元"] + [None] * 8, *HEADER,
+            county_row("武定县", wuding), *wuding, wrong, *yuanmou,
+            county_row("合计", wuding + yuanmou)]
+    path = write(make_samples, tmp_path / "州汇总.xlsx", rows, MERGES)
+    problems = Problems()
+    table = normalize(spec, [path], "2024-03", problems)
+    assert problems.errors == []
+    placed = dict(zip(table.frame["region_name"], table.frame["county_name"]))
+    assert placed == {"狮山镇": "武定县", "高桥镇": "武定县", "元马镇": "元谋县", "黄瓜园镇": "元谋县"}
+    check_quality(spec, table, None, problems)
+    assert [(p.slug, p.where.cell) for p in problems.errors] == [("sum-mismatch", "C8")]
+
+
+def test_of_which_rows_are_checked_against_the_row_above_and_not_published(tmp_path, make_samples):
+    spec = relief_spec(tmp_path)
+    shishan = township("狮山镇", 40)
+    of_which = ["其中：建档立卡", 10, 20, 0.5, 50, 100, 99.0, 5, 0.3]   # 农村低保/金额 99 万元 > 2 万元
+    rows = [["武定县2024年3月城乡低保统计表"] + [None] * 8, *HEADER, shishan, of_which,
+            county_row("合计", [shishan])]
+    path = write(make_samples, tmp_path / "其中.xlsx", rows, [(1, 1, 1, 3), (1, 4, 1, 6), (1, 7, 1, 8)])
+    problems = Problems()
+    table = normalize(spec, [path], "2024-03", problems)
+    assert list(table.frame["region_name"]) == ["狮山镇"]
+    check_quality(spec, table, None, problems)
+    assert [(p.slug, p.where.cell) for p in problems.errors] == [("children-exceed-parent", "G4")]
+
+
+def test_a_sheet_of_another_month_is_never_read(tmp_path, make_samples, samples):
+    spec = load_spec("relief-recipients")
+    month = make_samples.true_figures()[("武定县", "2024-03")]
+    good = make_samples.layout("武定县", "2024-03", month)
+    bad = make_samples.layout("武定县", "2024-02", month)
+    bad.rows[bad.first_data_row][2] = "约120"           # would be not-a-number if February were read
+    path = make_samples.write_xlsx(tmp_path / "两个月.xlsx", {"2024年2月": bad, "2024年3月": good})
+    problems = Problems()
+    table = normalize(spec, [path], "2024-03", problems)
+    assert problems.errors == [] and len(table.frame) == 11
+
+
+@pytest.mark.parametrize("raw, date", [
+    ("2024年7月1日起", "2024-07-01"), ("2024.07.01", "2024-07-01"), ("2024-7-1", "2024-07-01"),
+    ("2024/07/01", "2024-07-01"), (45474, "2024-07-01"), (45474.0, "2024-07-01"), (20240701, "2024-07-01"),
+    (dt.datetime(2024, 7, 1), "2024-07-01"), ("七月一日", None), ("2024年2月30日", None), (12, None)])
+def test_effective_dates_as_bureaus_write_them(raw, date):
+    found = parse_date(raw)
+    assert (found.isoformat() if found else None) == date
+
+
+@pytest.mark.parametrize("source, target, factor", [
+    ("万元", "元", 10_000), ("元/人·年", "元/人/月", 1 / 12), ("元/人/月", "元/人/月", 1), ("元/月", "元/人/月", 1),
+    ("元每人每年", "元/人/月", 1 / 12), ("元/人·年", "元", None), ("户", "元", None), (None, "元", 1)])
+def test_units_convert_to_the_schema_unit(source, target, factor):
+    assert conversion(source, target) == (pytest.approx(factor) if factor else None)
