@@ -108,3 +108,40 @@ class TestAgainstThePortal:
         assert broken.returncode == 1
         assert "text-in-count.xlsx ! 2024年3月 ! C7" in broken.stdout and "nothing published" in broken.stdout
         assert "Traceback" not in broken.stdout + broken.stderr
+
+
+def test_an_internal_error_exits_4_and_keeps_the_traceback_out_of_the_console(samples, tmp_path, monkeypatch):
+    """A bug (here: a normalize stage that raises) is not a data problem: exit 4, traceback in the report."""
+    import gongkai.pipeline
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug in gongkai")
+
+    monkeypatch.setattr(gongkai.pipeline, "extract_and_normalize", broken)
+    directory, _ = samples
+    result = invoke("validate", str(directory / "武定县低保月报2024.xlsx"), "--dataset", "relief-recipients",
+                    "--out", str(tmp_path))
+    assert result.exit_code == 4
+    assert "bug in gongkai" in result.output and "Traceback" not in result.output
+    [report] = tmp_path.glob("reports/*.md")
+    assert "ZeroDivisionError" in report.read_text(encoding="utf-8")
+
+
+def test_validate_a_file_of_another_dataset_is_an_error_not_zero_errors(samples):
+    directory, _ = samples
+    result = invoke("validate", str(directory / "lottery"), "--dataset", "relief-recipients")
+    assert result.exit_code == 1
+    assert "nothing in the file reads as dataset relief-recipients" in result.output
+
+
+def test_validate_out_writes_the_normalized_table_without_a_portal(samples, tmp_path):
+    directory, _ = samples
+    result = invoke("validate", str(directory / "budgets"), "--dataset", "budget-accounts", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "budget-accounts-2023.csv").exists() and (tmp_path / "budget-accounts-2023.parquet").exists()
+    assert list(tmp_path.glob("reports/*.json"))
+
+
+def test_an_annual_dataset_wants_a_year(samples):
+    result = invoke("validate", str(samples[0] / "lottery"), "--dataset", "lottery-fund", "--period", "2023-01")
+    assert result.exit_code == 2 and "2023" in result.output

@@ -93,8 +93,9 @@ def run(dataset, period, source, reviewer, verbose):
     # A busy 2-core machine can take longer than Prefect's default 20 s to start its local server.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not verbose:
-        # Records still reach Prefect's API and our progress bar; only the console is quiet.
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+        # Records still reach Prefect's API, the report and our progress bar; the console shows only
+        # our own table and summary, never a Prefect traceback.
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     from gongkai.flow import RunFailed  # Prefect is slow to import; only `run` needs it
 
     spec = _spec(dataset)
@@ -113,6 +114,10 @@ def run(dataset, period, source, reviewer, verbose):
             progress.stop()
             _print_outcome(failed.report.as_dict())
             sys.exit(EXIT_DATA_ERRORS if failed.report.status == "failed" else EXIT_PORTAL)
+        except Exception:  # noqa: BLE001 - a bug: the traceback goes to the report, not the console
+            progress.stop()
+            _report_bug(spec, RunReport(dataset=spec.name, period=period), None)
+            sys.exit(EXIT_BUG)
         finally:
             logging.getLogger("prefect").removeHandler(handler)
     _print_outcome(result)
