@@ -1,8 +1,8 @@
 """Dataset specs: the declarative YAML under datasets/ that says what to read and publish.
 
-Every key is a typed field of the models below, documented once, here; README.md's spec
-reference and `gongkai spec schema` (JSON Schema for editors) are generated from the same
-models. Unknown keys and wrong values are refused with the file, the key and a suggestion.
+Every key is a typed field of the models below, documented once, here; `gongkai spec schema`
+(JSON Schema for editors) is generated from them, and a test keeps README.md's spec reference
+listing every key. Unknown keys and wrong values are refused with the file, the key and a suggestion.
 """
 
 from __future__ import annotations

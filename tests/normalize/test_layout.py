@@ -103,3 +103,23 @@ def test_effective_dates_as_bureaus_write_them(raw, date):
     ("元每人每年", "元/人/月", 1 / 12), ("元/人·年", "元", None), ("户", "元", None), (None, "元", 1)])
 def test_units_convert_to_the_schema_unit(source, target, factor):
     assert conversion(source, target) == (pytest.approx(factor) if factor else None)
+
+
+def test_a_standard_never_changes_silently(family_samples):
+    """Same effective date, other amount than published: error. A lower standard than before: warning."""
+    import pandas as pd
+
+    directory, _ = family_samples
+    spec = load_spec("subsidy-standards")
+    problems = Problems()
+    table = normalize(spec, [directory / "standards" / "禄丰市保障标准调整2024.csv"], "2024", problems)
+    published = table.frame[table.frame["effective_date"] < "2024-07-01"].copy()   # July is new this run
+    published["period"] = "2023"
+    rural = (published["standard_type"] == "城市低保") & (published["effective_date"] == "2024-01-01")
+    published.loc[rural, "amount"] = 800.0                     # published as 800, now says 790: changed
+    later = (table.frame["standard_type"] == "临时救助") & (table.frame["effective_date"] == "2024-07-01")
+    table.frame.loc[later, "amount"] = 700.0                   # 790 → 700 from July: a fall
+    check_quality(spec, table, pd.DataFrame(published), problems)
+    found = [(p.slug, p.where.cell) for p in problems if p.slug.startswith("standard-")]
+    assert found == [("standard-changed-without-date", "C4"), ("standard-fell", "C12")]
+    assert "800" in problems.errors[0].message_zh and "790" in problems.errors[0].message_zh
