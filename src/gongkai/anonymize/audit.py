@@ -21,9 +21,11 @@ bounds as integer programs (slower, exact).
 How it is solved: only suppressed cells are variables (published cells are constants moved
 to the right-hand side), so the LP splits into independent components, the groups of
 suppressed cells linked through shared constraints. Batched mode (the default) bounds one
-cell of every component in the same LP (the components are separable, so minimising the sum
-minimises each), which needs 2 × (largest component size) LPs instead of 2 × (suppressed
-cells). Variables get a generous finite cap instead of +inf so that one unbounded cell cannot
+cell of every component of similar size in the same LP (the components are separable, so
+minimising the sum minimises each), which needs at most 4 × (largest component size) LPs
+instead of 2 × (suppressed cells). What bounds it at scale: each LP is solved from scratch
+(scipy cannot warm-start), so a batched LP over a province's thousands of components costs
+about a second; see benchmarks/sdc_bench.py. Variables get a generous finite cap instead of +inf so that one unbounded cell cannot
 make a batched LP unbounded; an upper bound at the cap is reported as infinite.
 
 Solver: HiGHS through scipy.optimize.milp (scipy is already a dependency; its HiGHS handles
