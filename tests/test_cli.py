@@ -147,3 +147,15 @@ def test_an_annual_dataset_wants_a_year(samples, monkeypatch):
     monkeypatch.delenv("GONGKAI_DATASETS_DIR", raising=False)
     result = invoke("validate", str(samples[0] / "lottery"), "--dataset", "lottery-fund", "--period", "2023-01")
     assert result.exit_code == 2 and "2023" in result.output
+
+
+def test_run_with_the_portal_down_still_reports_the_data_errors_first(samples, tmp_path):
+    env = {**os.environ, "GONGKAI_CKAN_URL": "http://127.0.0.1:9", "GONGKAI_CKAN_TOKEN": "x",
+           "GONGKAI_OUT": str(tmp_path)}
+    env.pop("GONGKAI_DATASETS_DIR", None)
+    directory, _ = samples
+    done = subprocess.run([str(GONGKAI), "run", "relief-recipients", "--period", "2024-03", "--source",
+                           str(directory / "broken" / "text-in-count.xlsx")],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "text-in-count.xlsx ! 2024年3月 ! C7" in done.stdout and "fix the data first" in done.stdout

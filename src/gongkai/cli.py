@@ -101,7 +101,7 @@ def run(dataset, period, source, reviewer, verbose):
     spec = _spec(dataset)
     period = _period_for(spec, period)
     if spec.disclosure == "proactive":
-        _check_portal()  # fail in a second, not after the whole pipeline
+        _check_portal(spec, source, period)  # fail in seconds, not after the whole pipeline
     flow = _load_flow(spec.flow or "publish_dataset")
     with Progress(console=console, transient=True) as progress:
         task_id = progress.add_task("starting Prefect", total=7)
@@ -123,8 +123,12 @@ def run(dataset, period, source, reviewer, verbose):
     _print_outcome(result)
 
 
-def _check_portal():
-    """(portal client, settings), or exit with a message saying what to fix."""
+def _check_portal(spec=None, source: Path | None = None, period: str | None = None):
+    """(portal client, settings), or exit with a message saying what to fix.
+
+    With a dataset to run, a portal that is down does not hide the data's own errors: the
+    sources are checked first (nothing needs the portal for that), and those come first.
+    """
     from gongkai.publish import PortalUnreachable, connect
     from gongkai.settings import SettingsError, portal_settings
 
@@ -132,6 +136,14 @@ def _check_portal():
         settings = portal_settings()
         return connect(settings), settings
     except (SettingsError, PortalUnreachable) as error:
+        if spec is not None:
+            report = RunReport(dataset=spec.name, period=period)
+            _validate(spec, Path(source or spec.source_directory), period, None, report)
+            if report.problems.errors:
+                print_problems([p.as_dict() for p in report.problems if p.severity.value != "info"], console)
+                console.print(f"{spec.name} {period}: [bold]failed[/bold] — {len(report.problems.errors)} 个错误 "
+                              f"errors (the portal is also unreachable: fix the data first)")
+                sys.exit(EXIT_DATA_ERRORS)
         console.print(str(error))
         sys.exit(EXIT_PORTAL)
 
@@ -285,3 +297,15 @@ def show(dataset):
                       f"-r {settings.url} sql='{sql}'")
         console.print(f"\n  curl -g '{settings.url}/api/3/action/package_search?q=低保&facet.field="
                       "[\"organization\",\"res_format\"]'")
+
+
+@main.command()
+def doctor():
+    """Check this machine: portal, plugins, token, DataStore, Prefect, disk space, versions."""
+    from gongkai.doctor import exit_code, run_checks
+
+    checks = run_checks()
+    for check in checks:
+        for line in check.lines():
+            click.echo(line)
+    sys.exit(exit_code(checks))

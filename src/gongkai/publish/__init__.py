@@ -6,6 +6,8 @@ metadata is only touched when something changed.
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -40,6 +42,19 @@ class Outcome:
     @property
     def changed(self) -> bool:
         return bool(self.uploaded)
+
+
+def _metadata_differs(dataset: dict, metadata: dict) -> bool:
+    """True when a metadata field the pipeline sets differs on the portal (a new review time alone does not)."""
+    for key, value in metadata.items():
+        have = dataset.get(key)
+        if key == "reviewed_at":
+            continue
+        if key == "tags":
+            have, value = sorted(t["name"] for t in have or []), sorted(t["name"] for t in value)
+        if (bool(have) != value) if isinstance(value, bool) else ((have or "") != value):
+            return True
+    return False
 
 
 def connect(settings: PortalSettings) -> ckanapi.RemoteCKAN:
@@ -131,41 +146,61 @@ class Publisher:
 
     def publish(self, files: list[PackagedFile], metadata: dict,
                 datapackage: Callable[[dict[str, str]], PackagedFile]) -> Outcome:
-        """Upload changed files, then the datapackage.json that points at their URLs."""
+        """Every changed file and the metadata in one package_revise call, then the DataStore table.
+
+        CKAN applies one call in one transaction, so the public dataset shows the old release
+        or the new one, never a mix: a run stopped midway (the portal killed, the network gone)
+        leaves it untouched, and the next run does the whole release again. Each file keeps its
+        resource id from release to release (stable URLs); a new file gets an id chosen here,
+        so datapackage.json can name every URL before anything is sent.
+        """
         org = self.ensure_organization()
         dataset = self.ensure_dataset(org["id"], metadata)
         existing = {r["name"]: r for r in dataset["resources"]}
+        ids = {f.name: existing[f.name]["id"] if f.name in existing else str(uuid.uuid4())
+               for f in files + [PackagedFile(files[0].path.parent / "datapackage.json", SERIES, "JSON", "")]}
         outcome = Outcome(dataset_url=f"{self.settings.url}/dataset/{dataset['name']}")
-        for file in files:
-            resource = self._upload_if_changed(dataset["id"], file, existing.get(file.name), outcome)
-            outcome.resource_urls[file.name] = resource["url"]
-            existing[file.name] = resource
-        package_file = datapackage(outcome.resource_urls)
-        resource = self._upload_if_changed(dataset["id"], package_file, existing.get(package_file.name), outcome)
-        outcome.resource_urls[package_file.name] = resource["url"]
+        outcome.resource_urls = {name: f"{self.settings.url}/dataset/{dataset['id']}/resource/{rid}/download/{name}"
+                                 for name, rid in ids.items()}
+        every = files + [datapackage(outcome.resource_urls)]
+        changed = [f for f in every if existing.get(f.name, {}).get("hash") != f.sha256]
+        outcome.uploaded = [f.name for f in changed]
+        outcome.unchanged = [f.name for f in every if f not in changed]
+        if changed or _metadata_differs(dataset, metadata):
+            self._revise(dataset, existing, ids, changed, metadata)
         series_csv = next(f for f in files if f.period == SERIES and f.format == "CSV")
-        outcome.datastore_resource_id = existing[series_csv.name]["id"]
-        # A run that stopped after the uploads left the table unloaded: the next run finishes it.
-        if outcome.changed or not existing[series_csv.name].get("datastore_active"):
-            self._call("package_patch", id=dataset["id"], **metadata)
+        outcome.datastore_resource_id = ids[series_csv.name]
+        # The DataStore says which series it holds: a run stopped before the load finishes it next time.
+        if existing.get(series_csv.name, {}).get("datastore_sha256") != series_csv.sha256 or changed:
             self._load_datastore(outcome.datastore_resource_id, series_csv)
+            self._call("resource_patch", id=outcome.datastore_resource_id, datastore_sha256=series_csv.sha256)
         return outcome
 
-    def _upload_if_changed(self, dataset_id: str, file: PackagedFile, resource: dict | None,
-                           outcome: Outcome) -> dict:
-        if resource and resource.get("hash") == file.sha256:
-            outcome.unchanged.append(file.name)
-            return resource
-        self.progress(f"uploading {file.name}")
-        fields = {"name": file.name, "format": file.format, "hash": file.sha256, "period": file.period,
-                  "description": self._describe(file)}
-        with file.path.open("rb") as upload:
-            if resource:
-                resource = self._call("resource_update", id=resource["id"], files={"upload": upload}, **fields)
-            else:
-                resource = self._call("resource_create", package_id=dataset_id, files={"upload": upload}, **fields)
-        outcome.uploaded.append(file.name)
-        return resource
+    def _revise(self, dataset: dict, existing: dict, ids: dict, changed: list[PackagedFile], metadata: dict) -> None:
+        """One package_revise: kept resources as they are, changed ones with their new file, metadata."""
+        replaced = {f.name for f in changed}
+        resources = [r for r in dataset["resources"] if r["name"] not in replaced]
+        uploads = {}
+        for file in changed:
+            resource = dict(existing.get(file.name, {}), id=ids[file.name], name=file.name, format=file.format,
+                            hash=file.sha256, period=file.period, description=self._describe(file),
+                            url=file.name, url_type="upload")
+            position = next((i for i, r in enumerate(dataset["resources"]) if r["name"] == file.name), None)
+            resources.insert(position if position is not None else len(resources), resource)
+        handles = [file.path.open("rb") for file in changed]
+        try:
+            for file, handle in zip(changed, handles):
+                index = next(i for i, r in enumerate(resources) if r["name"] == file.name)
+                uploads[f"update__resources__{index}__upload"] = (file.name, handle)
+            for file in changed:
+                self.progress(f"uploading {file.name}")
+            # A multipart request carries strings only: the structured arguments go as JSON.
+            self._call("package_revise", files=uploads, match=json.dumps({"id": dataset["id"]}),
+                       filter=json.dumps(["-resources"]),
+                       update=json.dumps({**metadata, "resources": resources}, ensure_ascii=False))
+        finally:
+            for handle in handles:
+                handle.close()
 
     @staticmethod
     def _describe(file: PackagedFile) -> str:
