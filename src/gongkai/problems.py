@@ -244,6 +244,11 @@ class Problems(list):
     """The problems of one run, in the order found."""
 
     def add(self, slug: str, where: Where = Where(), **params) -> Problem:
+        # Every value a message quotes passes the one masking function: no ID, card, phone or
+        # e-mail ever reaches the console, a report, a log or a Prefect state in clear.
+        from gongkai.anonymize.pii import mask_text
+
+        params = {k: mask_text(v) if isinstance(v, str) else v for k, v in params.items()}
         problem = Problem(slug, where, params)
         self.append(problem)
         return problem

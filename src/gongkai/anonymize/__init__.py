@@ -6,10 +6,11 @@ from gongkai.anonymize.pii import (
     is_resident_id15,
     is_resident_id18,
     mask_name,
+    mask_text,
     scan_for_pii,
     scan_frame,
     scan_text,
 )
 
-__all__ = ["find_pii", "is_bank_card", "is_resident_id15", "is_resident_id18", "mask_name",
+__all__ = ["find_pii", "is_bank_card", "is_resident_id15", "is_resident_id18", "mask_name", "mask_text",
            "scan_for_pii", "scan_frame", "scan_text"]

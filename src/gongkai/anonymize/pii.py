@@ -52,6 +52,7 @@ class Hit:
     kind: str       # id18 | id15 | mobile | bank-card | email | mangled-id
     masked: str     # safe to show in a report
     start: int = 0
+    end: int = 0
 
 
 def id18_check_char(first17: str) -> str:
@@ -101,6 +102,24 @@ def _mask_digits(digits: str, keep_start: int, keep_end: int) -> str:
     return digits[:keep_start] + "*" * (len(digits) - keep_start - keep_end) + digits[len(digits) - keep_end:]
 
 
+def _by_length(digits: str) -> str:
+    """IDs and cards are named by length only: no digit of them is ever shown."""
+    return f"[{len(digits)}位 {len(digits)} digits]"
+
+
+def mask_text(text: str) -> str:
+    """The text with every personal identifier in it masked, for messages, reports and logs."""
+    hits = find_pii(text)
+    if not hits:
+        return text
+    normalized = unicodedata.normalize("NFKC", text)   # hit positions are in this; lengths match
+    out, last = [], 0
+    for hit in hits:
+        out += [normalized[last:hit.start], hit.masked]
+        last = hit.end
+    return "".join(out + [normalized[last:]])
+
+
 def _mask_email(address: str) -> str:
     user, _, domain = address.partition("@")
     return f"{user[:1]}***@{domain}"
@@ -118,18 +137,18 @@ def find_pii(text: str) -> list[Hit]:
         if any(span[0] < end and start < span[1] for start, end in taken):
             return
         taken.append(span)
-        hits.append(replace(hit, start=span[0]))
+        hits.append(replace(hit, start=span[0], end=span[1]))
 
     for match in _ID18.finditer(text):
         if is_resident_id18(match.group()):
-            claim(match, Hit("id18", _mask_digits(match.group(), 4, 4)))
+            claim(match, Hit("id18", _by_length(match.group())))
     for match in _ID15.finditer(text):
         if is_resident_id15(match.group()):
-            claim(match, Hit("id15", _mask_digits(match.group(), 4, 4)))
+            claim(match, Hit("id15", _by_length(match.group())))
     for match in _CARD.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if is_bank_card(digits):
-            claim(match, Hit("bank-card", _mask_digits(digits, 4, 4)))
+            claim(match, Hit("bank-card", _by_length(digits)))
     for match in _MOBILE.finditer(text):
         digits = re.sub(r"\D", "", match.group())[-11:]
         claim(match, Hit("mobile", _mask_digits(digits, 3, 4)))
@@ -142,8 +161,8 @@ def find_pii(text: str) -> list[Hit]:
 
 
 def _mask_scientific(rendered: str) -> str:
-    mantissa, _, exponent = rendered.upper().partition("E")
-    return f"{mantissa[:3]}***E{exponent}"
+    _, _, exponent = rendered.upper().partition("E")
+    return f"[*.*****E{exponent}]"
 
 
 def find_pii_in_value(value: object) -> list[Hit]:
