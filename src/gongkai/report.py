@@ -12,6 +12,7 @@ from rich.table import Table
 
 from gongkai.problems import Problem, Problems
 
+WHERE_MAX_WIDTH = 40  # file ! sheet ! cell: longer places fold onto the next line
 SEVERITY_LABELS = {"error": "错误 error", "warning": "警告 warning", "info": "提示 info"}
 
 
@@ -92,8 +93,9 @@ def print_problems(problems: list[dict], console: Console | None = None) -> None
         return
     table = Table(show_lines=True)
     table.add_column("级别 severity", no_wrap=True)
-    table.add_column("位置 where", no_wrap=True)
-    table.add_column("问题与处理 problem and fix")
+    # A long file name folds onto more lines instead of squeezing the message until Chinese text is cut.
+    table.add_column("位置 where", overflow="fold", max_width=WHERE_MAX_WIDTH)
+    table.add_column("问题与处理 problem and fix", overflow="fold")
     for p in problems:
         fix = f"\n→ {p['fix_zh']} / {p['fix_en']}" if p["fix_zh"] else ""
         table.add_row(SEVERITY_LABELS[p["severity"]], p["where"], f"{p['message_zh']}\n{p['message_en']}{fix}")
