@@ -7,12 +7,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
 from gongkai.problems import Problem, Problems
 
-WHERE_MAX_WIDTH = 40  # file ! sheet ! cell: longer places fold onto the next line
+WHERE_MAX_WIDTH = 60  # file ! sheet ! cell: longer places fold onto the next line
 SEVERITY_LABELS = {"error": "错误 error", "warning": "警告 warning", "info": "提示 info"}
 
 
@@ -94,9 +95,14 @@ def print_problems(problems: list[dict], console: Console | None = None) -> None
     table = Table(show_lines=True)
     table.add_column("级别 severity", no_wrap=True)
     # A long file name folds onto more lines instead of squeezing the message until Chinese text is cut.
-    table.add_column("位置 where", overflow="fold", max_width=WHERE_MAX_WIDTH)
+    # A place that fits stays on one line (people copy it); only a longer one folds.
+    console = console or Console()
+    widest = min(WHERE_MAX_WIDTH, console.width * 2 // 5)
+    longest = max(cell_len(p["where"]) for p in problems)
+    table.add_column("位置 where", overflow="fold", min_width=longest if longest <= widest else None,
+                     max_width=widest)
     table.add_column("问题与处理 problem and fix", overflow="fold")
     for p in problems:
         fix = f"\n→ {p['fix_zh']} / {p['fix_en']}" if p["fix_zh"] else ""
         table.add_row(SEVERITY_LABELS[p["severity"]], p["where"], f"{p['message_zh']}\n{p['message_en']}{fix}")
-    (console or Console()).print(table)
+    console.print(table)
