@@ -30,7 +30,9 @@ def find_sources(spec: Spec, source: Path | None, problems: Problems) -> list[Pa
     source = Path(source or spec.source_directory)
     if source.is_file():
         return [source]
-    files = sorted({f for pattern in spec.source.files for f in source.glob(pattern) if f.is_file()})
+    # ~$name.xlsx is the lock file Excel leaves beside an open workbook, not a source.
+    files = sorted({f for pattern in spec.source.files for f in source.glob(pattern)
+                    if f.is_file() and not f.name.startswith("~$")})
     if not files:
         problems.add("no-source-files", Where(file=str(source)), directory=str(source))
     return files

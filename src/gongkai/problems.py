@@ -52,8 +52,9 @@ KINDS: dict[str, Kind] = {
         W, "列“{header}”不在数据集规格中，已忽略", "column '{header}' is not in the dataset spec and was ignored",
         "如需发布该列，请在 datasets/ 规格中登记", "declare it in the dataset spec if it should be published"),
     "unit-mismatch": Kind(
-        E, "单位行写的是“{found}”，规格声明为“{declared}”", "the unit line says '{found}' but the spec declares '{declared}'",
-        "核对金额单位（元/万元）", "check whether amounts are in 元 or 万元"),
+        E, "表头写的单位是“{header}”，单位行（{line_at}）写的是“{line}”，两者矛盾",
+        "the header says the unit is '{header}' but the unit line ({line_at}) says '{line}'",
+        "改正表头或单位行，使两者一致", "correct the header or the unit line so they agree"),
     "not-a-number": Kind(
         E, "“{field}”应为数字，实际为“{value}”", "'{field}' must be a number, found '{value}'",
         "改为数字；零可填 0 或“—”", "enter a number; zero may be 0 or —"),
@@ -135,6 +136,10 @@ KINDS: dict[str, Kind] = {
     "children-exceed-parent": Kind(
         E, "“{label}”的“其中”各项之和 {parts} 超过“{field}” {total}", "the 其中 rows under '{label}' add up to "
         "{parts}, more than its '{field}' {total}", "核对“其中”各项", "check the 其中 rows"),
+    "ambiguous-column": Kind(
+        E, "多列都对应“{field}”：{columns}，无法判断用哪一列", "several columns match '{field}': {columns}; "
+        "which one is meant cannot be told", "在规格中写明该列的完整表头（如“2023年/预算数”），或删去多余的列",
+        "declare that column's full header in the spec (e.g. 2023年/预算数), or remove the extra column"),
     "formula-without-value": Kind(
         E, "“{field}”是没有保存计算结果的公式", "'{field}' is a formula whose result was never saved",
         "用 Excel 打开该文件并保存后重新提交", "open the workbook in Excel, save it, and send it again"),
@@ -250,7 +255,8 @@ class Problems(list):
 
         params = {k: mask_text(v) if isinstance(v, str) else v for k, v in params.items()}
         problem = Problem(slug, where, params)
-        self.append(problem)
+        if problem not in self:   # a file read twice (periods, then rows) says a thing once
+            self.append(problem)
         return problem
 
     @property

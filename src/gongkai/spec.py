@@ -68,7 +68,7 @@ class Unpivot(_Model):
 class Rows(_Model):
     """What the rows under the header are: patterns are regular expressions on a row's label cells."""
 
-    total: str = Field(default=r"^(合计|总计|全县合计|全市合计|全州合计|总合计)$",
+    total: str = Field(default=r"^(全县|全市|全州|全乡|全镇|总)?(合计|总计)[:：]?$",
                        description="Total row: checked against the sum of the data rows, not published.")
     subtotal: str = Field(default=r"^(小计|.{1,12}小计)$",
                           description="Subtotal: checked against the rows since the previous subtotal.")

@@ -253,10 +253,7 @@ def _file_cases(tmp: Path) -> list[Case]:
     path.write_bytes(good_bytes)
     out.append(Case(name, "file", "relief-recipients", path,
                     "a good .xlsx renamed .xls: the extension warning said once", exit_code=0, exact=True,
-                    warnings=[("extension-mismatch", where(path.name))],
-                    xfail="the extension-mismatch warning is in the table and report twice (the file is read "
-                          "once to find its periods, again to normalize); a cut-off CSV's truncated-file "
-                          "warning is doubled the same way"))
+                    warnings=[("extension-mismatch", where(path.name))]))
 
     name = "file-xls-named-xlsx"
     path = make_samples.write_xls(folder(name) / "武定县2024年3月.xlsx", {SHEET: march()})
@@ -301,9 +298,7 @@ def _file_cases(tmp: Path) -> list[Case]:
     path = folder(name) / "武定县2024年3月.xlsx"
     path.write_bytes(bytes(random.Random(10).randrange(256) for _ in range(4096)))
     out.append(Case(name, "file", "relief-recipients", path, "4 KB of random bytes named .xlsx",
-                    expected=[("unreadable-file", where(path.name))],
-                    xfail="decoded as a GB18030 CSV: an extension-mismatch warning (\"really a CSV\") and "
-                          "not-this-dataset (check --dataset), not unreadable-file (not a spreadsheet)"))
+                    expected=[("unreadable-file", where(path.name))]))
 
     name = "file-pdf-named-xlsx"
     path = folder(name) / "武定县2024年3月.xlsx"
@@ -340,9 +335,7 @@ def _file_cases(tmp: Path) -> list[Case]:
                     encoding="utf-8")
     out.append(Case(name, "file", "relief-recipients", path,
                     "an HTML table saved as .xls (what many web systems export)",
-                    expected=[("unreadable-file", where(path.name))],
-                    xfail="read as a one-column CSV: exit 1 with not-this-dataset (no header found), "
-                          "not an unreadable-file saying it is a web page to save as .xlsx"))
+                    expected=[("unreadable-file", where(path.name))]))
 
     # CSV encodings and line endings that must read like the GBK sample.
     for name, encoding, newline, what in [
@@ -411,9 +404,7 @@ def _file_cases(tmp: Path) -> list[Case]:
     (directory / "~$武定县2024年3月.xlsx").write_bytes(b"\x05" + "李某某".encode("utf-16-le").ljust(164, b"\0"))
     out.append(Case(name, "file", "relief-recipients", directory,
                     "a folder with the workbook and Excel's ~$ lock file beside it (file open in Excel)",
-                    exit_code=0, args=["--period", MARCH],
-                    xfail="the ~$ owner file is read as a source: unreadable-file, exit 1; it should be "
-                          "skipped (it is not a spreadsheet), or at most a warning"))
+                    exit_code=0, args=["--period", MARCH]))
     return out
 
 
@@ -441,9 +432,7 @@ def _layout_cases(tmp: Path) -> list[Case]:
     s.first_data_row -= 2
     s.total_row -= 2
     case("layout-header-missing", s, "the two header rows deleted: townships straight under the unit line",
-         expected=[("header-not-found", where("layout-header-missing.xlsx", SHEET))],
-         xfail="without --period: not-this-dataset at the file, whose fix says to check --dataset, "
-               "though sheet name and title say 武定县 2024年3月; with --period it is header-not-found")
+         expected=[("header-not-found", where("layout-header-missing.xlsx", SHEET))])
     case("layout-header-missing-with-period", copy.deepcopy(s),
          "the two header rows deleted, validated with --period 2024-03", args=["--period", MARCH],
          expected=[("header-not-found", where("layout-header-missing-with-period.xlsx", SHEET))])
@@ -460,10 +449,7 @@ def _layout_cases(tmp: Path) -> list[Case]:
          expected=[("missing-column", at("layout-column-missing.xlsx", "A3"))])
     case("layout-column-missing-said-once", copy.deepcopy(s),
          "the 特困供养/金额 column deleted: one error, not one more per township", exact=True,
-         expected=[("missing-column", at("layout-column-missing-said-once.xlsx", "A3"))],
-         xfail="after missing-column at A3, 11 schema-violation errors with no cell, all alike "
-               "('tekun_amount: constraint \"required\" is \"True\"', one per township row): noise in "
-               "schema jargon; a renamed header gives 33 of them")
+         expected=[("missing-column", at("layout-column-missing-said-once.xlsx", "A3"))])
 
     s = march()
     insert_column(s, make_samples.WIDTH, {s.header_row: "备注", s.first_data_row: "新增 3 户"})
@@ -691,9 +677,7 @@ def _value_cases(tmp: Path) -> list[Case]:
     s.rows[row7][COL["rural_persons"]] = 99_999_999
     set_total(s, "rural_persons")
     case(name, s, "99,999,999 农村低保 persons in one township (合计 recomputed)",
-         expected=[("implausible-value", at(name, ref(row7, COL["rural_persons"])))],
-         xfail="no bound on persons per township: only implausible-ratio at the amount cell G7 "
-               "(amount per person), not implausible-value at the count F7 that is wrong")
+         expected=[("implausible-value", at(name, ref(row7, COL["rural_persons"])))])
 
     name = "value-persons-below-households"
     s = march()

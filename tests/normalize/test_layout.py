@@ -123,3 +123,89 @@ def test_a_standard_never_changes_silently(family_samples):
     found = [(p.slug, p.where.cell) for p in problems if p.slug.startswith("standard-")]
     assert found == [("standard-changed-without-date", "C4"), ("standard-fell", "C12")]
     assert "800" in problems.errors[0].message_zh and "790" in problems.errors[0].message_zh
+
+
+# -- layouts found by trying templates the samples do not have ------------------------------------
+
+def _workbook(path, rows, merges=(), title="Sheet1"):
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    for row in rows:
+        sheet.append(list(row))
+    for merge in merges:
+        sheet.merge_cells(merge)
+    workbook.save(path)
+    return path
+
+
+def _read(name, path, period):
+    problems = Problems()
+    table = normalize(load_spec(name), [path], period, problems)
+    return table, problems
+
+
+def test_two_years_side_by_side_take_the_periods_columns(tmp_path):
+    path = _workbook(tmp_path / "两年.xlsx", [
+        ["武定县民政局2023年部门决算支出表"], ["单位：万元"], ["项目", "2022年", "", "2023年", ""],
+        ["", "预算数", "决算数", "预算数", "决算数"], ["行政运行", 270, 279.45, 300, 310.5],
+        ["支出合计", 270, 279.45, 300, 310.5]], merges=["A3:A4", "B3:C3", "D3:E3"])
+    table, problems = _read("budget-accounts", path, "2023")
+    assert problems.errors == []
+    assert (table.frame.at[0, "budget_amount"], table.frame.at[0, "final_amount"]) == (3_000_000, 3_105_000)
+
+
+def test_two_columns_for_one_field_are_refused_naming_both(tmp_path):
+    path = _workbook(tmp_path / "两列.xlsx", [
+        ["武定县2023年度福利彩票公益金使用情况表"], ["单位：万元"],
+        ["项目类别", "项目名称", "实施单位", "安排资金", "使用金额", "执行情况", "实际效果"],
+        ["养老服务", "敬老院维修改造", "狮山镇人民政府", 144.6, 120.5, "已完成", "好"], ["合计", "", "", 144.6, 120.5]])
+    _, problems = _read("lottery-fund", path, "2023")
+    assert [(p.slug, p.where.cell) for p in problems.errors] == [("ambiguous-column", "D3")]
+    assert "E3“使用金额”" in problems.errors[0].message_zh
+
+
+def test_a_unit_column_beside_a_wide_table_converts_every_value(tmp_path):
+    path = _workbook(tmp_path / "宽表.xlsx", [
+        ["武定县2024年社会救助保障标准"], ["县（市）", "城市低保", "农村低保", "单位", "执行时间", "文号"],
+        ["武定县", 4200, 4800, "元/人·年", "2024年1月1日", "武民发〔2024〕1号"]])
+    table, problems = _read("subsidy-standards", path, "2024")
+    assert problems.errors == []
+    assert list(table.frame["amount"]) == [350.0, 400.0] and set(table.frame["unit_stated"]) == {"元/人·年"}
+
+
+def test_budget_items_nest_by_their_subject_codes(tmp_path):
+    path = _workbook(tmp_path / "科目.xlsx", [
+        ["武定县民政局2023年部门决算支出表"], ["单位：万元"], ["科目编码", "科目名称", "预算数", "决算数"],
+        ["208", "社会保障和就业支出", 750, 779], ["20802", "民政管理事务", 350, 358.7],
+        ["2080201", "行政运行", 300, 310.5], ["2080202", "一般行政管理事务", 50, 48.2],
+        ["20810", "社会福利", 400, 420.3], ["2081002", "老年福利", 400, 420.3]])
+    table, problems = _read("budget-accounts", path, "2023")
+    check_quality(load_spec("budget-accounts"), table, None, problems)
+    assert problems.errors == []
+    parents = dict(zip(table.frame["item_name"], table.frame["parent_code"]))
+    codes = dict(zip(table.frame["item_name"], table.frame["item_code"]))
+    assert parents["行政运行"] == codes["民政管理事务"] and parents["民政管理事务"] == codes["社会保障和就业支出"]
+    assert parents["老年福利"] == codes["社会福利"]
+
+
+def test_month_sheets_take_the_year_from_the_title(tmp_path, make_samples):
+    month = make_samples.true_figures()[("武定县", "2024-02")]
+    sheet = make_samples.layout("武定县", "2024-02", month)
+    sheet.rows[0][0] = "武定县2024年城乡低保情况统计表"
+    path = make_samples.write_xlsx(tmp_path / "月报.xlsx", {"2月": sheet})
+    table, problems = _read("relief-recipients", path, "2024-02")
+    assert problems.errors == [] and len(table.frame) == 11
+
+
+@pytest.mark.parametrize("label", ["合计：", "全县总计", "合 计", "总计"])
+def test_total_rows_as_bureaus_write_them(tmp_path, make_samples, label):
+    month = make_samples.true_figures()[("武定县", "2024-03")]
+    sheet = make_samples.layout("武定县", "2024-03", month)
+    sheet.rows[sheet.total_row][0] = label
+    table, problems = _read("relief-recipients", make_samples.write_xlsx(tmp_path / "t.xlsx", {"2024年3月": sheet}),
+                            "2024-03")
+    assert problems.errors == [] and len(table.frame) == 11
+    assert [c.kind for c in table.checks] == ["total"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 
 from gongkai.extract.cells import ERROR_CODES, CellError, ExtractError
 
@@ -22,6 +24,17 @@ def decode_text(data: bytes) -> str:
         raise ExtractError("无法识别文字编码（应为 UTF-8 或 GBK）；请在 Excel 中另存为“CSV UTF-8”",
                            "unknown text encoding (expected UTF-8 or GBK); save it from Excel as \"CSV UTF-8\"")
     return str(best)
+
+
+# Some systems "export to Excel" by saving an HTML table under an .xls name.
+WEB_PAGE = re.compile(r"\s*(<!DOCTYPE\s+html|<html|<table|<\?xml[^>]*>\s*<html)", re.IGNORECASE)
+
+
+def _mostly_unprintable(text: str) -> bool:
+    """Random bytes decode as GB18030 more often than not: real text has few control characters."""
+    sample = text[:8192]
+    controls = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Co", "Cn") and ch not in "\t\r\n")
+    return controls > max(2, len(sample) // 100)
 
 
 def csv_cell(value: str):
@@ -69,9 +82,12 @@ def last_complete_row(text: str, rows: list[list], dialect) -> int | None:
 def read_csv_rows(data: bytes) -> tuple[list[list], int | None]:
     """The raw cells of a CSV file and, if it is cut off, its last complete row."""
     text = decode_text(data)
-    if "\x00" in text:
+    if "\x00" in text or _mostly_unprintable(text):
         raise ExtractError("不是文本表格（含二进制数据）；请提交 .xlsx、.xls 或 CSV 文件",
                            "not a text table (it holds binary data); send an .xlsx, .xls or CSV file")
+    if WEB_PAGE.match(text):
+        raise ExtractError("这是网页（HTML），不是表格文件；请用 Excel 打开后另存为 .xlsx",
+                           "this is a web page (HTML), not a spreadsheet: open it in Excel and save it as .xlsx")
     dialect = _dialect(text)
     # newline="" lets the csv module see \r\n, \n and a lone \r (old Mac) as line ends itself,
     # and keeps line breaks inside quoted cells.

@@ -11,6 +11,7 @@ from so problems can name file ! sheet ! cell; all problems are collected, not r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from gongkai.extract import Sheet, read_file
 from gongkai.normalize.header import HeaderMatcher, find_header
 from gongkai.normalize.reader import SheetReader, SumCheck, locate_period
 from gongkai.normalize.regions import Regions, load_regions
+from gongkai.normalize.text import find_period
 from gongkai.problems import Problems, Where
 from gongkai.spec import Spec
 from gongkai.validate import load_schema
@@ -90,10 +92,6 @@ class _Run:
         pattern = self.spec.source.sheets
 
         def wanted(name: str) -> bool:
-            import re
-
-            from gongkai.normalize.text import find_period
-
             if pattern and not re.search(pattern, name):
                 return False
             named = find_period(name, self.spec.granularity)
@@ -162,4 +160,8 @@ def periods(spec: Spec, files: list[Path], problems: Problems) -> list[str]:
                 found.add(period)
             elif header is not None:
                 problems.add("period-not-found", Where(sheet.file.name, sheet.name), granularity=spec.granularity)
+            elif period and "sheet" in spec.source.period_from and find_period(sheet.name, spec.granularity):
+                # Named for a period of this dataset, yet no header: the table is broken, not another dataset's.
+                problems.add("header-not-found", Where(sheet.file.name, sheet.name),
+                             expected="、".join(dict.fromkeys(h.split("/")[0] for h, _ in spec.source.column_specs)))
     return sorted(found)

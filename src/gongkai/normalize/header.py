@@ -31,6 +31,7 @@ class Found:
     header: str                  # the header path as declared in the spec
     label_row: int               # row of the lowest label, for problems about the header
     unit: str | None             # unit written in the header (金额（万元）)
+    path: str = ""               # the header path as written in the sheet (2023年/预算数)
 
 
 @dataclass
@@ -39,6 +40,7 @@ class HeaderBlock:
     depth: int
     body_start: int                               # first row after the header and any 栏次 rows
     found: dict[str, Found] = field(default_factory=dict)          # field -> column
+    also: dict[str, list[Found]] = field(default_factory=dict)     # field -> other columns matching it
     unpivot: list[tuple[int, str, str | None]] = field(default_factory=list)  # (col, category, unit)
     unknown: list[tuple[int, int, str]] = field(default_factory=list)         # (row, col, path)
 
@@ -156,8 +158,11 @@ def map_columns(sheet: Sheet, row: int, depth: int, matcher: HeaderMatcher) -> H
             continue
         if hit := matcher.column(path):
             column, header = hit
-            if column.field not in block.found:   # the same header twice: the first one counts
-                block.found[column.field] = Found(c, column, header, label_row, unit)
+            found = Found(c, column, header, label_row, unit, path)
+            if column.field in block.found:       # two columns for one field: the reader decides
+                block.also.setdefault(column.field, []).append(found)
+            else:
+                block.found[column.field] = found
         elif category := matcher.category(path):
             block.unpivot.append((c, category, unit))
         else:

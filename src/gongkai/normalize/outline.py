@@ -30,6 +30,7 @@ class Item:
     code: str = ""
     parent: Item | None = None
     of_which: bool = False        # a 其中 child: a breakdown that may be partial
+    source_code: str = ""         # 科目编码 (208, 20802, 2080201): its prefixes are its parents
     children: list[Item] = field(default_factory=list)
 
 
@@ -59,11 +60,12 @@ class Outline:
         self.stack: list[tuple[Item, int | None, int]] = []   # (item, marker rank, indentation)
         self.roots: list[Item] = []
 
-    def add(self, raw) -> Item:
+    def add(self, raw, source_code: str | None = None) -> Item:
         name, rank, of_which = split_label(raw)
         indent = indentation(raw)
-        parent = self._parent(rank, of_which, indent)
-        item = Item(name, (parent.level + 1) if parent else 1, parent=parent, of_which=of_which)
+        code = (source_code or "").strip()
+        parent = self._coded_parent(code) if code else self._parent(rank, of_which, indent)
+        item = Item(name, (parent.level + 1) if parent else 1, parent=parent, of_which=of_which, source_code=code)
         siblings = parent.children if parent else self.roots
         siblings.append(item)
         item.code = f"{parent.code}.{len(siblings)}" if parent else str(len(siblings))
@@ -74,6 +76,12 @@ class Outline:
     def new_section(self) -> None:
         """After a 合计 the outline starts again (一、 numbers the next section), codes go on."""
         self.stack.clear()
+
+    def _coded_parent(self, code: str) -> Item | None:
+        """Budget subject codes nest by prefix: 2080201 is under 20802, which is under 208."""
+        candidates = [item for item, _, _ in self.stack
+                      if item.source_code and code.startswith(item.source_code) and item.source_code != code]
+        return max(candidates, key=lambda item: len(item.source_code), default=None)
 
     def _parent(self, rank: int | None, of_which: bool, indent: int) -> Item | None:
         if not self.stack:

@@ -64,6 +64,8 @@ def locate_period(spec: Spec, sheet: Sheet, header_row: int | None, problems: Pr
                 found.append(hit)
         elif source == "file" and (period := find_period(sheet.file.stem, granularity)):
             found.append((period, Where(sheet.file.name)))
+    if not found and granularity == "month" and "sheet" in spec.source.period_from:
+        found = _month_sheet_of_a_year(sheet, above)
     if not found:
         return None, Where(sheet.file.name, sheet.name)
     period, where = found[0]
@@ -71,6 +73,19 @@ def locate_period(spec: Spec, sheet: Sheet, header_row: int | None, problems: Pr
         if other != period:
             problems.add("period-conflict", other_where, found=other, first=period, first_where=str(where))
     return period, where
+
+
+MONTH_SHEET = re.compile(r"(\d{1,2})月份?")
+
+
+def _month_sheet_of_a_year(sheet: Sheet, above: list[list]) -> list[tuple[str, Where]]:
+    """Sheets named 1月 … 12月 in a workbook whose title or file name gives the year (2024年…统计表)."""
+    month = MONTH_SHEET.fullmatch(fold(compact(sheet.name)))
+    if not month or not 1 <= int(month.group(1)) <= 12:
+        return []
+    texts = [v for row in above for v in row if v is not None and not find_unit_line(v)] + [sheet.file.stem]
+    year = next((y for text in texts if (y := find_period(text, "year"))), None)
+    return [(f"{year}-{int(month.group(1)):02d}", Where(sheet.file.name, sheet.name))] if year else []
 
 
 class SheetReader:
@@ -109,6 +124,7 @@ class SheetReader:
                               expected="、".join(dict.fromkeys(h.split("/")[0] for h, _ in self.src.column_specs)))
             return result
         self.header = header
+        self._choose_between(header, period)
         result.provenance["cols"] = {f: found.col for f, found in header.found.items()}
         result.provenance["cols"].update({found.column.normalized: found.col for found in header.found.values()
                                           if found.column.normalized})
@@ -127,6 +143,23 @@ class SheetReader:
                               expected=self.src.label(self._key_field()))
         return result
 
+    def _choose_between(self, header: HeaderBlock, period: str) -> None:
+        """Two columns for one field (2022年/预算数 and 2023年/预算数; 安排资金 and 使用金额).
+
+        The one whose header names the period's year wins; otherwise nothing is guessed: the
+        field is refused, naming both columns, so the officer declares which one is meant.
+        """
+        for name, others in header.also.items():
+            candidates = [header.found[name], *others]
+            year = [f for f in candidates if period[:4] in f.path]
+            if len(year) == 1:
+                header.found[name] = year[0]
+                continue
+            del header.found[name]
+            cells = "、".join(f"{cell_ref(f.label_row, f.col)}“{f.path}”" for f in candidates)
+            self.problems.add("ambiguous-column", self.sheet.where(candidates[0].label_row, candidates[0].col, name),
+                              field=self.src.label(name), columns=cells)
+
     def _key_field(self) -> str:
         for name in ("region_name", "item_name", "project_name", "county_name"):
             if self.src.column(name):
@@ -144,6 +177,7 @@ class SheetReader:
             value = self.src.unpivot.value
             unpivoted = {self.src.unpivot.into, value} | {c.field for _, c in self.src.column_specs if c.unit_of == value}
         reported = {"county_name"} if county_known else set()
+        reported |= {f for f in header.also if f not in header.found}   # ambiguous: said already
         for path, column in self.src.column_specs:
             if column.field in header.found or column.field in unpivoted or column.field in reported:
                 continue
@@ -196,8 +230,8 @@ class SheetReader:
         line = self.unit_line if self.unit_line and self._is_money(field_name, column) else None
         if header_unit and line and parse_unit(header_unit) and parse_unit(header_unit).months is None \
                 and header_unit in MONEY and header_unit != line:
-            self.problems.add("unit-mismatch", where_header or self.unit_line_where, found=header_unit,
-                              declared=f"单位行 unit line: {line}")
+            self.problems.add("unit-mismatch", where_header or self.unit_line_where, header=header_unit,
+                              line=line, line_at=str(self.unit_line_where))
         return header_unit or line or (column.unit if column else None)
 
     def _is_money(self, field_name: str, column: Column | None) -> bool:
@@ -497,7 +531,8 @@ class _Body:
         record[spec.into] = category
         column = self.src.column(spec.value)
         where_header = self.sheet.where(self.header.row, col, spec.value)
-        source_unit = self.reader.source_unit(spec.value, unit, column, where_header)
+        row_unit = self._row_units(r).get(spec.value)    # a 单位 column beside a wide table
+        source_unit = row_unit or self.reader.source_unit(spec.value, unit, column, where_header)
         factor, normalized, unit = self._factor_pair(spec.value, column, source_unit, where_header)
         if factor is None:
             return False
@@ -640,7 +675,8 @@ class _Body:
     def _add_item(self, r: int, index: int, record: dict) -> None:
         name_field = "item_name" if "item_name" in self.header.found else None
         raw = self.sheet.value(r, self.header.found[name_field].col) if name_field else self._label_text(r)
-        item = self.outline.add(raw)
+        code = record.get("subject_code") if "subject_code" in self.header.found else None
+        item = self.outline.add(raw, code)
         self.items.append((item, index))
         if name_field:
             record[name_field] = item.name

@@ -22,8 +22,8 @@ MONTH = re.compile(YEAR + r"\s*(?:年\s*(\d{1,2})\s*月|[./\-](\d{1,2})(?![\d./\
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 # 2024年第一季度, 2024年1季度, 2024年一季度, 2024Q1, 2024-Q1.
 QUARTER = re.compile(YEAR + r"\s*(?:年\s*第?\s*([一二三四1-4])\s*季度?|[-\s]?[Qq]([1-4]))(?!\d)")
-# 2023年度, 2023年, 2023 (a year on its own: not part of a longer number or a date).
-YEAR_ONLY = re.compile(r"(?<!\d)" + YEAR + r"(?:\s*年度?|(?![\d.\-/年]))")
+# 2023年度, 2023年, 2023 (a year on its own: not part of a longer number, a date or 2024年3月).
+YEAR_ONLY = re.compile(r"(?<!\d)" + YEAR + r"(?:\s*年度|\s*年(?!\s*\d{1,2}\s*月)|(?![\d.\-/年]))")
 # 2024年7月1日(起), 2024.07.01, 2024-7-1, 2024/07/01, 20240701.
 DATE = re.compile(YEAR + r"\s*(?:年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日|[./\-](\d{1,2})[./\-](\d{1,2})(?!\d)"
                   r"|(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d))")

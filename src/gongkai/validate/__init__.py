@@ -32,9 +32,10 @@ def validate_table(schema_path: Path, frame: pd.DataFrame, where_of, problems: P
     schema = load_schema(schema_path)
     report = Resource(data=_rows(frame), schema=schema).validate(limit_errors=10_000)
     already = {p.where for p in problems}
+    missing = {p.where.field for p in problems if p.slug == "missing-column"}   # said once, not per row
     for row_number, field_name, note, kind in report.flatten(["rowNumber", "fieldName", "note", "type"]):
-        if kind == "primary-key":
-            continue   # normalize reports a repeated key as `duplicate-row`, naming both rows
+        if kind == "primary-key" or field_name in missing:
+            continue   # said already: `duplicate-row` names both rows, `missing-column` the header
         index = frame.index[row_number - 2] if row_number else None
         where = where_of(index, field_name) if index is not None and field_name else \
             Where(field=f"row {row_number} {field_name or ''}".strip())
