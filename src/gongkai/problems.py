@@ -140,6 +140,9 @@ KINDS: dict[str, Kind] = {
         E, "多列都对应“{field}”：{columns}，无法判断用哪一列", "several columns match '{field}': {columns}; "
         "which one is meant cannot be told", "在规格中写明该列的完整表头（如“2023年/预算数”），或删去多余的列",
         "declare that column's full header in the spec (e.g. 2023年/预算数), or remove the extra column"),
+    "sheet-skipped": Kind(
+        I, "工作表没有本数据集的表头（{expected}…），只有文字，已跳过", "the sheet has no header of this dataset "
+        "({expected}…), only text: skipped"),
     "formula-without-value": Kind(
         E, "“{field}”是没有保存计算结果的公式", "'{field}' is a formula whose result was never saved",
         "用 Excel 打开该文件并保存后重新提交", "open the workbook in Excel, save it, and send it again"),

@@ -193,6 +193,13 @@ class Spec(_Model):
                                  f"have{_suggest(name, fields)}")
         return self
 
+    @model_validator(mode="after")
+    def _unpivot_into_a_plain_field(self) -> Spec:
+        if self.source.unpivot and self.source.unpivot.into in ("county_name", "region_name"):
+            raise ValueError("unpivot.into cannot be county_name or region_name: a region named by a header is "
+                             "not resolved to its code; put regions in rows, one column per category")
+        return self
+
     @property
     def schema_path(self) -> Path:
         return ROOT / self.schema_

@@ -209,3 +209,26 @@ def test_total_rows_as_bureaus_write_them(tmp_path, make_samples, label):
                             "2024-03")
     assert problems.errors == [] and len(table.frame) == 11
     assert [c.kind for c in table.checks] == ["total"]
+
+
+def test_a_total_right_under_the_header_totals_the_rows_below(tmp_path, make_samples):
+    month = make_samples.true_figures()[("武定县", "2024-03")]
+    sheet = make_samples.layout("武定县", "2024-03", month)
+    total = sheet.rows.pop(sheet.total_row)
+    total[5] += 3                                               # F: 农村低保/人数 says 3 more
+    sheet.rows.insert(sheet.first_data_row, total)
+    path = make_samples.write_xlsx(tmp_path / "合计在上.xlsx", {"2024年3月": sheet})
+    table, problems = _read("relief-recipients", path, "2024-03")
+    assert problems.errors == [] and len(table.frame) == 11
+    check_quality(load_spec("relief-recipients"), table, None, problems)
+    assert [(p.slug, p.where.cell) for p in problems.errors] == [("sum-mismatch", "F5")]
+
+
+def test_a_notes_sheet_that_mentions_the_month_is_skipped_not_an_error(tmp_path, make_samples):
+    month = make_samples.true_figures()[("武定县", "2024-03")]
+    table_sheet = make_samples.layout("武定县", "2024-03", month)
+    notes = make_samples.Layout([["填报说明"], ["1. 本表统计2024年3月城乡低保情况。"], ["2. 金额单位为万元。"]])
+    path = make_samples.write_xlsx(tmp_path / "有说明.xlsx", {"说明": notes, "2024年3月": table_sheet})
+    table, problems = _read("relief-recipients", path, "2024-03")
+    assert problems.errors == [] and len(table.frame) == 11
+    assert [(p.slug, p.where.sheet) for p in problems if p.slug == "sheet-skipped"] == [("sheet-skipped", "说明")]

@@ -75,6 +75,13 @@ def locate_period(spec: Spec, sheet: Sheet, header_row: int | None, problems: Pr
     return period, where
 
 
+def _has_numbers(sheet: Sheet) -> bool:
+    """A table holds figures; a notes sheet only text (a year in a sentence is not a figure)."""
+    return any(isinstance(v, (int, float)) and not isinstance(v, bool) or (isinstance(v, str) and NUMBER_CELL.match(v))
+               for row in sheet.rows for v in row)
+
+
+NUMBER_CELL = re.compile(r"^\s*[-+]?[\d,，]+(\.\d+)?\s*$")
 MONTH_SHEET = re.compile(r"(\d{1,2})月份?")
 
 
@@ -119,9 +126,13 @@ class SheetReader:
             return None
         result = SheetResult(provenance={"file": sheet.file.name, "sheet": sheet.name, "cols": {},
                                          "row_cols": {}, "constants": {}})
+        expected = "、".join(dict.fromkeys(h.split("/")[0] for h, _ in self.src.column_specs))
+        if header is None and not find_period(sheet.name, self.spec.granularity) and not _has_numbers(sheet):
+            # A 说明 sheet that mentions the period: text only, no table of this dataset.
+            self.problems.add("sheet-skipped", Where(sheet.file.name, sheet.name), expected=expected)
+            return None
         if header is None:
-            self.problems.add("header-not-found", Where(sheet.file.name, sheet.name),
-                              expected="、".join(dict.fromkeys(h.split("/")[0] for h, _ in self.src.column_specs)))
+            self.problems.add("header-not-found", Where(sheet.file.name, sheet.name), expected=expected)
             return result
         self.header = header
         self._choose_between(header, period)
@@ -325,6 +336,7 @@ class _Body:
         self.children_of: SumCheck | None = None
         self.last_stating: tuple[dict, dict, Where, str] | None = None   # values, cells, where, label
         self.merged_reported: set = set()
+        self.leading_total: SumCheck | None = None
 
     # -- columns ---------------------------------------------------------------------------
 
@@ -378,7 +390,10 @@ class _Body:
                                   total=cell_ref(total_at, 0))
                 r += 1
                 continue
-            if role == "total":
+            if role == "total" and not self.result.records and not self.hierarchy:
+                # 合计 right under the header, the rows below it (a common statistical layout).
+                self.leading_total = self._total(r, labels)
+            elif role == "total":
                 self._close_groups()
                 self._total(r, labels)
                 total_at = r
@@ -396,6 +411,9 @@ class _Body:
                 self._close_children()
                 self._data(r, has_values)
             r += 1
+        if self.leading_total is not None:
+            self.leading_total.members = list(range(len(self.result.records)))
+            total_at = self.leading_total   # the table had its total
         if truncated is not None and total_at is None:
             self.problems.add("table-truncated", sheet.where(truncated, 0), row=truncated + 1)
         self._close_groups()
@@ -612,6 +630,7 @@ class _Body:
             self.result.checks.append(check)
         self.last_stating = (check.values, check.cells, check.where, check.label)
         self.children_of = None
+        return check
 
     def _subtotal(self, r: int, labels: list[str]) -> None:
         check = self._stating(r, "subtotal", labels)
