@@ -14,12 +14,17 @@ REPO = Path(__file__).resolve().parents[1]
 MAKE_SAMPLES = REPO / "datasets" / "samples" / "make_samples.py"
 
 
-def load_make_samples():
-    spec = importlib.util.spec_from_file_location("make_samples", MAKE_SAMPLES)
+def load_script(name: str, path: Path):
+    """Import a script of the repo (the sample generators) as a module."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules["make_samples"] = module  # dataclasses look their module up there
+    sys.modules[name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
+
+
+def load_make_samples():
+    return load_script("make_samples", MAKE_SAMPLES)
 
 
 @pytest.fixture(scope="session")
@@ -76,11 +81,7 @@ def load_make_families():
     """make_families.py (it loads make_samples itself, or reuses the one already loaded)."""
     if "make_samples" not in sys.modules:
         load_make_samples()
-    spec = importlib.util.spec_from_file_location("make_families", MAKE_FAMILIES)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_families"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("make_families", MAKE_FAMILIES)
 
 
 @pytest.fixture(scope="session")
