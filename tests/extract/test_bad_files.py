@@ -3,7 +3,6 @@ passwords, empty and cut-off files are each told apart, in Chinese and English w
 
 from __future__ import annotations
 
-import io
 import struct
 import zipfile
 

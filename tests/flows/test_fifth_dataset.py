@@ -124,7 +124,7 @@ def test_the_datastore_adds_up_to_the_sheets(published):
     series = next(r for r in package["resources"] if r["name"] == "elderly-allowance-all.csv")
     fields = [f"{kind}_{key}" for _, key, _ in BANDS for kind in ("persons", "amount")]
     records = portal.action.datastore_search_sql(sql=(
-        f"SELECT period, county_code, COUNT(*) AS townships, "
+        "SELECT period, county_code, COUNT(*) AS townships, "
         + ", ".join(f"SUM({f}) AS {f}" for f in fields)
         + f' FROM "{series["id"]}" GROUP BY period, county_code ORDER BY period'))["records"]
     assert [(r["period"], r["county_code"]) for r in records] == [(p, COUNTY_CODE) for p in QUARTERS]

@@ -20,7 +20,7 @@ import pandas as pd
 from gongkai.extract import Sheet, read_file
 from gongkai.normalize.header import HeaderMatcher, find_header
 from gongkai.normalize.reader import SheetReader, SumCheck, locate_period
-from gongkai.normalize.regions import Regions, load_regions
+from gongkai.normalize.regions import load_regions
 from gongkai.normalize.text import find_period
 from gongkai.problems import Problems, Where
 from gongkai.spec import Spec

@@ -254,7 +254,7 @@ class SheetReader:
 
     def number(self, raw, where_at, label: str, field_name: str, factor: float):
         """A numeric cell in published units, or None after adding the problem that says why not."""
-        if _is_error_cell(raw):
+        if isinstance(raw, CellError):
             self._error_cell(raw, where_at(), label)
             return None
         number = parse_number(raw, self.zero_values)
@@ -279,7 +279,7 @@ class SheetReader:
             self.problems.add("excel-error-cell", where, field=label, code=str(raw))
 
     def text(self, raw, where_at, label: str, column: Column | None):
-        if _is_error_cell(raw):
+        if isinstance(raw, CellError):
             self._error_cell(raw, where_at(), label)
             return None
         if self.types.get(column.field if column else "") == "date":
@@ -299,15 +299,11 @@ class SheetReader:
 
 
 def _mapped(text: str, values: dict[str, str]) -> str:
-    key = compact(text)
+    key = compact(fold(text))
     for spelled, canonical in values.items():
         if compact(fold(spelled)) == key:
             return canonical
     return text
-
-
-def _is_error_cell(raw) -> bool:
-    return isinstance(raw, CellError)
 
 
 class _Body:
@@ -427,9 +423,9 @@ class _Body:
         for role in ("total", "subtotal", "child", "footer"):
             if any(self.patterns[role].search(t) for t in labels):
                 return role
-        if role_footer := next((compact(v) for v in row if v is not None and compact(v)), None):
-            if self.patterns["footer"].search(role_footer):
-                return "footer"
+        first_text = next((compact(v) for v in row if v is not None and compact(v)), "")
+        if self.patterns["footer"].search(first_text):   # 填表人 in a value column's cell
+            return "footer"
         if self.src.rows.county_rows and any(self.reader.regions.county_named(t) for t in labels):
             return "county"
         return "data"
