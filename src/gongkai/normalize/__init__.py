@@ -19,7 +19,8 @@ import pandas as pd
 
 from gongkai.extract import Sheet, read_file
 from gongkai.normalize.header import HeaderMatcher, find_header
-from gongkai.normalize.reader import SheetReader, SumCheck, locate_period
+from gongkai.normalize.reader import SheetReader, locate_period
+from gongkai.normalize.rows import SumCheck
 from gongkai.normalize.regions import load_regions
 from gongkai.normalize.text import find_period
 from gongkai.problems import Problems, Where

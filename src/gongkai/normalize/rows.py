@@ -1,0 +1,464 @@
+"""The rows under a table's header, each by its role: data, 合计, 小计, 其中, a county's row, a footer.
+
+Data rows become records; rows that state sums become `SumCheck`s for the quality stage, or,
+for budget-style tables, items of the published outline (outline.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gongkai.extract import cell_ref
+from gongkai.normalize.header import Found, HeaderBlock
+from gongkai.normalize.outline import Item, Outline
+from gongkai.normalize.regions import County
+from gongkai.normalize.text import as_text, compact, fold, parse_number
+from gongkai.normalize.units import conversion
+from gongkai.problems import Where
+from gongkai.spec import Column
+
+if TYPE_CHECKING:
+    from gongkai.normalize.reader import SheetReader
+
+# Labels worth naming when a footer is dropped: they say what kind of personal data went,
+# without repeating it in the report.
+FOOTER_LABELS = re.compile(r"(填表人|填报人|制表人|审核人|经办人|统计人|分管领导|联系电话|电话|手机|联系人|负责人|审核日期|填报日期|日期|备注|说明|注)[:：]")
+NUMERIC = {"integer", "number"}
+
+
+@dataclass
+class SumCheck:
+    """A row that states a sum of other rows: a 合计, a 小计, a county's own row, a parent item, 其中.
+
+    The quality stage compares `values` with the parts: the frame rows in `members` plus the
+    unpublished rows in `part_values` (其中 children of a relief table are checked, not published).
+    """
+
+    kind: str                                   # total | subtotal | county | children | item
+    where: Where                                # the row's label cell
+    label: str                                  # 合计, 小计, 武定县, 公务用车购置及运行费 …
+    values: dict[str, float]                    # field -> stated value, published units
+    cells: dict[str, Where]                     # field -> cell of that value
+    members: list[int] = field(default_factory=list)
+    part_values: list[dict[str, float]] = field(default_factory=list)
+    exact: bool = True                          # parts must equal the value (else: at most)
+    county_code: str | None = None
+
+
+@dataclass
+class SheetResult:
+    records: list[dict] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)          # source row of each record
+    checks: list[SumCheck] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+
+
+class TableBody:
+    """The rows under one header: records, sum checks and, for budgets, the item outline."""
+
+    def __init__(self, reader: SheetReader, header: HeaderBlock, county: County | None, result: SheetResult):
+        self.reader, self.header, self.result = reader, header, result
+        self.sheet, self.problems, self.src = reader.sheet, reader.problems, reader.src
+        self.county = county
+        self.patterns = reader.patterns
+        self.hierarchy = self.src.rows.hierarchy
+        self.outline = Outline()
+        self.items: list[tuple[Item, int]] = []       # (item, record index)
+        self.section_start = 0                        # first item after the last 合计
+        self.types = reader.types
+        self.fill: dict[str, object] = {}
+        numeric = {f: found for f, found in header.found.items() if self.types.get(f) in NUMERIC}
+        self.numeric = numeric
+        self.value_cols = {found.col for found in numeric.values()} | {c for c, _, _ in header.unpivot}
+        first_value = min(self.value_cols, default=self.sheet.width)
+        self.label_cols = sorted({found.col for f, found in header.found.items() if f not in numeric}
+                                 | {c for c in range(first_value)})
+        self.factors = self._factors()
+        self.block_start = 0          # first record of the current subtotal block
+        self.county_check: SumCheck | None = None
+        self.children_of: SumCheck | None = None
+        self.last_stating: tuple[dict, dict, Where, str] | None = None   # values, cells, where, label
+        self.merged_reported: set = set()
+        self.leading_total: SumCheck | None = None
+
+    # -- columns ---------------------------------------------------------------------------
+
+    def _factors(self) -> dict[str, tuple[float | None, float | None, str | None]]:
+        """field -> (factor to its schema unit, factor to its `normalized` field, unit as written)."""
+        reader, factors = self.reader, {}
+        for name, found in self.numeric.items():
+            where = self.sheet.where(found.label_row, found.col, name)
+            unit = reader.source_unit(name, found.unit, found.column, where)
+            factors[name] = self._factor_pair(name, found.column, unit, where)
+        return factors
+
+    def _factor_pair(self, name: str, column: Column | None, unit: str | None, where: Where):
+        units = self.reader.units
+        factor = conversion(unit, units.get(name))
+        normalized = conversion(unit, units.get(column.normalized)) if column and column.normalized else None
+        if factor is None or (column and column.normalized and unit and normalized is None):
+            self.problems.add("unit-unknown", where, found=unit or "—",
+                              expected=units.get(column.normalized if column and column.normalized else name) or "—")
+        return factor, normalized, unit
+
+    # -- rows ------------------------------------------------------------------------------
+
+    def read(self) -> None:
+        sheet, rows = self.sheet, self.sheet.rows
+        total_at = None
+        # A file cut off mid-row: only the complete rows count, and an unfinished table is an error.
+        truncated = getattr(sheet, "truncated_at", None)
+        end = len(rows) if truncated is None else truncated + 1
+        r = self.header.body_start
+        while r < end:
+            row = rows[r]
+            labels = [compact(fold(sheet.value(r, c))) for c in self.label_cols]
+            labels = [t for t in labels if t]
+            has_values = any(sheet.value(r, c) is not None and compact(sheet.value(r, c)) != ""
+                             for c in self.value_cols)
+            if not labels and not has_values and not any(v is not None and compact(v) for v in row):
+                r += 1
+                continue
+            role = self._role(labels, row)
+            # Below the total, a row without a single number is a footer whatever it says (统计人：…).
+            if role == "footer" or (total_at is not None and role != "total" and not self._has_numbers(r)):
+                self._end_at_footer(r, total_at)
+                break
+            if total_at is not None and self.hierarchy:
+                total_at = None    # budgets: 收入合计 closes the income section, the expenditure one follows
+                self.outline.new_section()
+            if total_at is not None:
+                slug = "second-total" if role == "total" else "rows-after-total"
+                self.problems.add(slug, sheet.where(r, self.label_cols[0] if self.label_cols else 0),
+                                  total=cell_ref(total_at, 0))
+                r += 1
+                continue
+            if role == "total" and not self.result.records and not self.hierarchy:
+                # 合计 right under the header, the rows below it (a common statistical layout).
+                self.leading_total = self._total(r, labels)
+            elif role == "total":
+                self._close_groups()
+                self._total(r, labels)
+                total_at = r
+            elif role == "subtotal":
+                self._close_children()
+                self._subtotal(r, labels)
+            elif role == "child" and not self.hierarchy:
+                self._child(r, labels)
+            elif role == "county":
+                self._close_groups()
+                self._county_row(r, labels, has_values)
+            elif not has_values and not self.hierarchy and self._is_heading(r):
+                self._heading(r)
+            else:
+                self._close_children()
+                self._data(r, has_values)
+            r += 1
+        if self.leading_total is not None:
+            self.leading_total.members = list(range(len(self.result.records)))
+            total_at = self.leading_total   # the table had its total
+        if truncated is not None and total_at is None:
+            self.problems.add("table-truncated", sheet.where(truncated, 0), row=truncated + 1)
+        self._close_groups()
+        self._item_checks()
+
+    def _has_numbers(self, r: int) -> bool:
+        return any(compact(self.sheet.value(r, c)) and parse_number(self.sheet.value(r, c), self.reader.zero_values)
+                   is not None for c in self.value_cols)
+
+    def _role(self, labels: list[str], row: list) -> str:
+        for role in ("total", "subtotal", "child", "footer"):
+            if any(self.patterns[role].search(t) for t in labels):
+                return role
+        first_text = next((compact(v) for v in row if v is not None and compact(v)), "")
+        if self.patterns["footer"].search(first_text):   # 填表人 in a value column's cell
+            return "footer"
+        if self.src.rows.county_rows and any(self.reader.regions.county_named(t) for t in labels):
+            return "county"
+        return "data"
+
+    def _is_heading(self, r: int) -> bool:
+        """A row that only names a category (fill-down column) heads the rows below it."""
+        fill_cols = {found.col for found in self.header.found.values() if found.column.fill_down}
+        filled = [c for c in range(self.sheet.width) if compact(self.sheet.value(r, c))]
+        return bool(fill_cols) and bool(filled) and set(filled) <= fill_cols | {0}
+
+    def _heading(self, r: int) -> None:
+        for name, found in self.header.found.items():
+            if found.column.fill_down and compact(self.sheet.value(r, found.col)):
+                self.fill[name] = self.sheet.value(r, found.col)
+
+    # -- data rows ---------------------------------------------------------------------------
+
+    def _data(self, r: int, has_values: bool) -> None:
+        if not has_values and not self.hierarchy:
+            self.problems.add("blank-values", self.sheet.where(r, min(self.value_cols, default=0)))
+        base, cells_ok = self._values(r, blank_is_zero=not self.hierarchy)
+        if base is None:
+            return
+        if not self._place(base, r):
+            return
+        if self.header.unpivot:
+            for col, category, unit in self.header.unpivot:
+                record = dict(base)
+                if self._unpivot(record, r, col, category, unit):
+                    self._append(record, r, {self.src.unpivot.value: col,
+                                             **self._normalized_cols(self.src.unpivot.value, col)})
+            return
+        index = self._append(base, r, {})
+        self.last_stating = (base, cells_ok, self.sheet.where(r, self.label_cols[0] if self.label_cols else 0),
+                             self._label_text(r))
+        if self.hierarchy:
+            self._add_item(r, index, base)
+
+    def _normalized_cols(self, value_field: str, col: int) -> dict:
+        column = self.src.column(value_field)
+        return {column.normalized: col} if column and column.normalized else {}
+
+    def _values(self, r: int, blank_is_zero: bool) -> tuple[dict | None, dict]:
+        """Every found column's value on row r, converted; the unit column is applied per row."""
+        sheet, reader = self.sheet, self.reader
+        record: dict = {"period": reader.period}
+        if self.src.sheet_field:
+            record[self.src.sheet_field] = self.sheet.name
+        cells: dict[str, Where] = {}
+        row_units = self._row_units(r)
+        for name, found in self.header.found.items():
+            raw = self._raw(r, found)
+            label = found.header
+
+            def where_at(col=found.col, name=name):
+                return sheet.where(r, col, name)
+
+            if name in self.numeric:
+                self._merged_over_data(r, found)
+                if raw is None and not blank_is_zero:
+                    record[name] = None
+                    continue
+                factor, normalized, unit = self.factors[name]
+                if name in row_units:
+                    factor, normalized, unit = self._factor_pair(name, found.column, row_units[name], where_at())
+                if factor is None:
+                    record[name] = None
+                    continue
+                value = reader.number(raw, where_at, label, name, factor)
+                record[name] = value
+                cells[name] = where_at()
+                if found.column.normalized and value is not None and normalized is not None:
+                    record[found.column.normalized] = round(value / factor * normalized, 2)
+                self._fill_unit_field(record, name, unit)
+            else:
+                record[name] = reader.text(raw, where_at, label, found.column)
+        return record, cells
+
+    def _raw(self, r: int, found: Found):
+        raw = self.sheet.value(r, found.col)
+        if found.column.fill_down:
+            if raw is None or compact(raw) == "":
+                span = self.sheet.merged_range(r, found.col)
+                raw = self.sheet.value(span[0], span[1]) if span else self.fill.get(found.column.field)
+            else:
+                self.fill[found.column.field] = raw
+        return raw
+
+    def _merged_over_data(self, r: int, found: Found) -> None:
+        span = self.sheet.merged_range(r, found.col)
+        if span and span[2] > span[0] and span not in self.merged_reported:
+            self.merged_reported.add(span)
+            self.problems.add("merged-over-data", self.sheet.where(span[0], span[1], found.column.field),
+                              range=f"{cell_ref(span[0], span[1])}:{cell_ref(span[2], span[3])}")
+
+    def _row_units(self, r: int) -> dict[str, str]:
+        """Units written on the row itself (a 单位 column): field -> unit."""
+        units = {}
+        for name, found in self.header.found.items():
+            target = found.column.unit_of
+            if target and (text := compact(self.sheet.value(r, found.col))):
+                units[target] = fold(text)
+        return units
+
+    def _fill_unit_field(self, record: dict, value_field: str, unit: str | None) -> None:
+        """The field that records the unit as written (unit_stated) gets the unit from the header too."""
+        for name, column in self.src.column_specs:
+            if column.unit_of == value_field and record.get(column.field) is None and unit:
+                record[column.field] = unit
+
+    def _unpivot(self, record: dict, r: int, col: int, category: str, unit: str | None) -> bool:
+        """One wide cell as a row: the header's category, the cell's value. False for an empty cell."""
+        spec = self.src.unpivot
+        raw = self.sheet.value(r, col)
+        if raw is None or compact(raw) == "":
+            return False
+        record[spec.into] = category
+        column = self.src.column(spec.value)
+        where_header = self.sheet.where(self.header.row, col, spec.value)
+        row_unit = self._row_units(r).get(spec.value)    # a 单位 column beside a wide table
+        source_unit = row_unit or self.reader.source_unit(spec.value, unit, column, where_header)
+        factor, normalized, unit = self._factor_pair(spec.value, column, source_unit, where_header)
+        if factor is None:
+            return False
+        value = self.reader.number(raw, lambda: self.sheet.where(r, col, spec.value), category, spec.value, factor)
+        record[spec.value] = value
+        if column and column.normalized and value is not None and normalized is not None:
+            record[column.normalized] = round(value / factor * normalized, 2)
+        self._fill_unit_field(record, spec.value, unit)
+        return value is not None
+
+    def _place(self, record: dict, r: int) -> bool:
+        """Fill the county and region fields of a record; False if the row cannot be placed."""
+        sheet, regions = self.sheet, self.reader.regions
+        found = self.header.found
+        if "county_name" in found and record.get("county_name"):
+            county = regions.county_named(record["county_name"])
+            if county is None:
+                self.problems.add("unknown-county", sheet.where(r, found["county_name"].col, "county_name"),
+                                  name=record["county_name"])
+                return True
+            self.county = county
+        if "county_code" in self.types:
+            if self.county is None:
+                return "county_name" in found
+            record["county_code"], record["county_name"] = self.county.code, self.county.name
+        if "region_name" in found:
+            spelled = record.get("region_name") or ""
+            township = self.county.township(spelled) if self.county else None
+            if township is None:
+                if self.county is not None:
+                    self.problems.add("unknown-region", sheet.where(r, found["region_name"].col, "region_name"),
+                                      name=spelled or "（空）", county=self.county.name)
+                record["region_code"] = None
+            else:
+                record["region_code"], record["region_name"] = township
+        return True
+
+    def _append(self, record: dict, r: int, row_cols: dict) -> int:
+        for name, col in row_cols.items():
+            self.result.provenance["row_cols"][(r, name)] = col
+        self.result.records.append(record)
+        self.result.rows.append(r)
+        return len(self.result.records) - 1
+
+    def _label_text(self, r: int) -> str:
+        return next((as_text(self.sheet.value(r, c)).strip() for c in self.label_cols
+                     if compact(self.sheet.value(r, c))), "")
+
+    # -- rows that state sums ------------------------------------------------------------------
+
+    def _stating(self, r: int, kind: str, labels: list[str]) -> SumCheck:
+        values, cells = {}, {}
+        for name, found in self.numeric.items():
+            factor = self.factors[name][0]
+            raw = self.sheet.value(r, found.col)
+            if factor is None or raw is None and kind == "item":
+                continue
+            where_at = (lambda col=found.col, name=name: self.sheet.where(r, col, name))
+            value = self.reader.number(raw, where_at, found.header, name, factor)
+            if value is not None:
+                values[name] = value
+                cells[name] = where_at()
+        where = self.sheet.where(r, self.label_cols[0] if self.label_cols else 0)
+        return SumCheck(kind, where, labels[0] if labels else "", values, cells,
+                        county_code=self.county.code if self.county else None)
+
+    def _total(self, r: int, labels: list[str]) -> None:
+        check = self._stating(r, "total", labels)
+        if self.hierarchy:
+            check.members = [index for item, index in self.items[self.section_start:] if item.level == 1]
+            self.section_start = len(self.items)
+        else:
+            check.members = list(range(len(self.result.records)))
+            if self.src.rows.county_rows:
+                check.county_code = None
+        if check.values:
+            self.result.checks.append(check)
+        self.last_stating = (check.values, check.cells, check.where, check.label)
+        self.children_of = None
+        return check
+
+    def _subtotal(self, r: int, labels: list[str]) -> None:
+        check = self._stating(r, "subtotal", labels)
+        check.members = list(range(self.block_start, len(self.result.records)))
+        self.block_start = len(self.result.records)
+        if check.values:
+            self.result.checks.append(check)
+        self.last_stating = (check.values, check.cells, check.where, check.label)
+
+    def _county_row(self, r: int, labels: list[str], has_values: bool) -> None:
+        county = next(c for t in labels if (c := self.reader.regions.county_named(t)))
+        self.county = county
+        self.block_start = len(self.result.records)
+        if has_values:
+            self.county_check = self._stating(r, "county", labels)
+            self.county_check.county_code = county.code
+            self.county_check.members = []
+            self.county_check_start = len(self.result.records)
+
+    def _child(self, r: int, labels: list[str]) -> None:
+        """其中 rows: a breakdown of the row above; checked, not published."""
+        if self.children_of is None:
+            if self.last_stating is None:
+                return
+            values, cells, where, label = self.last_stating
+            self.children_of = SumCheck("children", where, label, dict(values), dict(cells),
+                                        exact=self.src.rows.children_complete,
+                                        county_code=self.county.code if self.county else None)
+            self.result.checks.append(self.children_of)
+        child = self._stating(r, "children", labels)
+        self.children_of.part_values.append(child.values)
+
+    def _close_children(self) -> None:
+        self.children_of = None
+
+    def _close_groups(self) -> None:
+        self.children_of = None
+        if self.county_check is not None:
+            self.county_check.members = list(range(self.county_check_start, len(self.result.records)))
+            if self.county_check.values:
+                self.result.checks.append(self.county_check)
+            self.county_check = None
+
+    def _end_at_footer(self, r: int, total_at: int | None) -> None:
+        """Footer and note rows never go further; a note inside the table is an interrupted table."""
+        sheet = self.sheet
+        later_data = next((x for x in range(r + 1, len(sheet.rows))
+                           if any(compact(sheet.value(x, c)) for c in self.value_cols)
+                           and not self._role([compact(fold(sheet.value(x, c))) for c in self.label_cols
+                                               if compact(sheet.value(x, c))], sheet.rows[x]) == "footer"), None)
+        if later_data is not None and total_at is None:
+            self.problems.add("table-interrupted", sheet.where(r, 0), resumes=cell_ref(later_data, 0))
+        texts = [compact(v) for row in sheet.rows[r:] for v in row if v is not None]
+        labels = list(dict.fromkeys(FOOTER_LABELS.findall("\n".join(texts))))
+        rows = sum(1 for row in sheet.rows[r:] if any(compact(v) for v in row if v is not None))
+        what = "、".join(labels) if labels else "表尾"
+        self.problems.add("personal-data-dropped", sheet.where(r, 0), what=f"{what}（{rows} 行）")
+
+    # -- budget-style hierarchy --------------------------------------------------------------
+
+    def _add_item(self, r: int, index: int, record: dict) -> None:
+        name_field = "item_name" if "item_name" in self.header.found else None
+        raw = self.sheet.value(r, self.header.found[name_field].col) if name_field else self._label_text(r)
+        code = record.get("subject_code") if "subject_code" in self.header.found else None
+        item = self.outline.add(raw, code)
+        self.items.append((item, index))
+        if name_field:
+            record[name_field] = item.name
+        record.update({k: v for k, v in (("item_code", item.code),
+                                         ("parent_code", item.parent.code if item.parent else None),
+                                         ("level", item.level)) if k in self.types})
+
+    def _item_checks(self) -> None:
+        index_of = {id(item): index for item, index in self.items}
+        for item, index in self.items:
+            if not item.children:
+                continue
+            record = self.result.records[index]
+            values = {f: record[f] for f in self.numeric if record.get(f) is not None}
+            cells = {f: self.sheet.where(self.result.rows[index], self.numeric[f].col, f) for f in values}
+            of_which = any(child.of_which for child in item.children)
+            self.result.checks.append(SumCheck(
+                "item", self.sheet.where(self.result.rows[index], self.label_cols[0] if self.label_cols else 0),
+                item.name, values, cells, members=[index_of[id(c)] for c in item.children],
+                exact=not of_which or self.src.rows.children_complete,
+                county_code=self.county.code if self.county else None))
