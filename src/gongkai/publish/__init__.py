@@ -44,6 +44,16 @@ class Outcome:
         return bool(self.uploaded)
 
 
+def _page_order(resources: list[dict]) -> list[dict]:
+    """The dataset page lists the series first (CSV, Parquet, datapackage.json), then periods newest first."""
+    formats = ["CSV", "Parquet", "JSON"]
+    series = sorted((r for r in resources if r.get("period") == SERIES),
+                    key=lambda r: formats.index(r["format"]) if r["format"] in formats else len(formats))
+    periods = sorted((r for r in resources if r.get("period") != SERIES), key=lambda r: r["format"] != "CSV")
+    periods.sort(key=lambda r: r.get("period") or "", reverse=True)   # stable: CSV before Parquet
+    return series + periods
+
+
 def _metadata_differs(dataset: dict, metadata: dict) -> bool:
     """True when a metadata field the pipeline sets differs on the portal (a new review time alone does not)."""
     for key, value in metadata.items():
@@ -187,6 +197,7 @@ class Publisher:
                             url=file.name, url_type="upload")
             position = next((i for i, r in enumerate(dataset["resources"]) if r["name"] == file.name), None)
             resources.insert(position if position is not None else len(resources), resource)
+        resources = _page_order(resources)
         handles = [file.path.open("rb") for file in changed]
         try:
             for file, handle in zip(changed, handles):
