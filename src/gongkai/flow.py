@@ -6,6 +6,7 @@ Retries only where a failure is transient (the portal did not answer); bad data 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from gongkai.publish import PortalRefused, PortalUnreachable
 from gongkai.report import RunReport
 from gongkai.settings import SettingsError
 from gongkai.periods import last_period
+from gongkai.problems import Where
 from gongkai.spec import Spec, load_spec
 
 
@@ -77,8 +79,28 @@ def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: 
         report.status, report.summary = _stages(spec, report, source, reviewer, log)
     except (PortalRefused, PortalUnreachable, SettingsError) as error:
         report.status, report.summary = "refused", str(error)
-    log.info("%s — report: %s", report.summary, pipeline.write_report(spec, report))
+    try:
+        log.info("%s — report: %s", report.summary, pipeline.write_report(spec, report))
+    except OSError as error:  # a full disk or a read-only folder: say so, never crash
+        _not_writable(spec, report, error)
+        if report.status not in ("published", "unchanged", "refused"):  # what the portal did stays reported
+            report.status = "failed"
+            report.summary = (f"{len(report.problems.errors)} 个错误，未发布任何内容 / "
+                              f"{len(report.problems.errors)} errors, nothing published")
+        report.report_file = f"未能写入 / not written ({_reason(error)})"
+        log.info("%s — the report could not be written: %s", report.summary, _reason(error))
     return report
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__
+
+
+def _not_writable(spec: Spec, report: RunReport, error: OSError) -> None:
+    """An OSError writing under GONGKAI_OUT becomes a problem that names the folder and the fix."""
+    folder = pipeline.layout_for(spec).root
+    report.problems.add("output-not-writable", Where(file=str(error.filename or folder)),
+                        path=str(folder), reason=_reason(error))
 
 
 def flow_result(report: RunReport) -> dict | State:
@@ -129,7 +151,13 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
         return "validated", (f"公开属性为“{pipeline.DISCLOSURE_LABELS[spec.disclosure]}”，不发布到门户 / "
                              "not proactively disclosed, so not published")
     _step(log, "package")
-    staged = package(spec, table)
+    try:
+        staged = package(spec, table)
+    except OSError as error:  # disk full, folder read-only: nothing was sent, nothing counts as released
+        _not_writable(spec, report, error)
+        # The half-written staging folder is no release; removing it frees the space the report needs.
+        shutil.rmtree(pipeline.layout_for(spec).staging(report.period), ignore_errors=True)
+        return failed()
     _step(log, "publish")
     outcome = publish(spec, table, staged, metadata | report.review, log.info)
     report.dataset_url, report.uploaded, report.unchanged = outcome.dataset_url, outcome.uploaded, outcome.unchanged

@@ -197,6 +197,10 @@ KINDS: dict[str, Kind] = {
         W, "文件末尾被截断：最后一个完整的行是第 {row} 行，其后的内容不完整",
         "the file is cut off at its end: row {row} is the last complete row, what follows is incomplete",
         "重新导出或复制完整的文件", "export or copy the whole file again"),
+    # -- writing outputs (package, report) -----------------------------------------------------
+    "output-not-writable": Kind(
+        E, "无法写入输出目录 {path}：{reason}", "cannot write to the output folder {path}: {reason}",
+        "腾出磁盘空间或用 GONGKAI_OUT 指定其他目录", "free disk space or point GONGKAI_OUT elsewhere"),
 }
 
 
