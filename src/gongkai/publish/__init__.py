@@ -7,6 +7,7 @@ metadata is only touched when something changed.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable
@@ -20,6 +21,8 @@ from gongkai.spec import Spec
 from gongkai.validate import load_schema
 
 DATASTORE_TYPES = {"integer": "int8", "number": "numeric", "string": "text", "date": "date"}
+# ckanapi's error for an answer it cannot read: repr([url, status, body]).
+SERVER_ERROR = re.compile(r"^\[[^,]*, 5\d\d,")
 USER_AGENT = "gongkai/0.1 (+https://github.com/gongkai)"
 
 
@@ -98,6 +101,14 @@ class Publisher:
         except (requests.ConnectionError, requests.Timeout) as error:
             raise PortalUnreachable(f"the portal at {self.settings.url} stopped answering during {action}: "
                                     f"{type(error).__name__}") from None
+        except ckanapi.NotFound:
+            raise
+        except ckanapi.CKANAPIError as error:
+            # CKAN answers 500 while its database restarts: transient, like no answer at all.
+            if SERVER_ERROR.match(str(error)):
+                raise PortalUnreachable(f"门户出错 / the portal at {self.settings.url} failed during {action} "
+                                        "(HTTP 5xx, e.g. its database restarting): try again") from None
+            raise
 
     def _find(self, action: str, name: str):
         try:
