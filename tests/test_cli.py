@@ -59,7 +59,9 @@ def test_run_with_the_portal_down_says_how_to_start_it(tmp_path):
 
 def test_list_shows_each_dataset_and_its_last_release(tmp_path, monkeypatch):
     monkeypatch.setenv("GONGKAI_OUT", str(tmp_path))
-    (tmp_path / "relief-recipients" / "releases" / "2024-02").mkdir(parents=True)
+    release = tmp_path / "relief-recipients" / "releases" / "2024-02"
+    release.mkdir(parents=True)
+    (release / "relief-recipients-2024-02.parquet").write_bytes(b"PAR1")
     result = invoke("list")
     assert result.exit_code == 0
     assert "relief-recipients" in result.output and "主动公开" in result.output and "2024-02" in result.output

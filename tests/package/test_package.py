@@ -108,3 +108,14 @@ def test_csv_neutralises_formulas_in_text_cells_and_parquet_keeps_them(spec, mon
     rows = list(csv_module.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert [row[4] for row in rows[1:]] == ["'" + p for p in payloads[:4]] + ["-12.5", "'\tTAB", "'\nCR"]
     assert read_period(parquet.path)["region_name"].tolist() == payloads
+
+
+def test_an_empty_release_folder_is_no_release(tmp_path):
+    """A restore that failed halfway leaves no period behind that the series would then miss."""
+    from gongkai.package import Layout
+
+    layout = Layout(tmp_path)
+    (tmp_path / "releases" / "2024").mkdir(parents=True)
+    (tmp_path / "releases" / "2023").mkdir(parents=True)
+    (tmp_path / "releases" / "2023" / "x-2023.parquet").write_bytes(b"PAR1")
+    assert layout.published_periods() == ["2023"]

@@ -54,7 +54,9 @@ class Layout:
         return self.root / "series"
 
     def published_periods(self) -> list[str]:
-        return sorted(p.name for p in (self.root / "releases").glob("*") if p.is_dir() and p.name[:4].isdigit())
+        # A period counts once its files are there: an empty folder (a download that failed) does not.
+        return sorted(p.name for p in (self.root / "releases").glob("*")
+                      if p.is_dir() and p.name[:4].isdigit() and any(p.glob("*.parquet")))
 
     def commit(self, period: str) -> None:
         """Make a staged period count as published (called only after the portal took it)."""

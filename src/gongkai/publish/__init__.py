@@ -6,6 +6,7 @@ metadata is only touched when something changed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -15,7 +16,7 @@ from typing import Callable
 import ckanapi
 import requests
 
-from gongkai.package import SERIES, Layout, PackagedFile, read_period, sha256
+from gongkai.package import SERIES, Layout, PackagedFile, read_period
 from gongkai.settings import PortalSettings
 from gongkai.spec import Spec
 from gongkai.validate import load_schema
@@ -132,11 +133,12 @@ class Publisher:
             if period in (SERIES, "") or period in local or resource["format"] not in ("CSV", "Parquet"):
                 continue
             path = layout.release(period) / resource["name"]
-            path.parent.mkdir(parents=True, exist_ok=True)
             self.progress(f"restoring {resource['name']} from the portal")
-            path.write_bytes(self._download(resource["url"]))
-            if sha256(path) != resource.get("hash"):
+            content = self._download(resource["url"])   # nothing is written before the file is whole
+            if hashlib.sha256(content).hexdigest() != resource.get("hash"):
                 raise PortalRefused(f"{resource['name']} on the portal does not match its recorded sha256")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
             restored.add(period)
         return sorted(restored)
 
@@ -148,7 +150,8 @@ class Publisher:
         if not response.ok:
             raise PortalRefused(
                 f"门户无法提供已发布的文件 / the portal could not serve a published file "
-                f"(HTTP {response.status_code}): {url}. Check the portal's FileStore and log.")
+                f"(HTTP {response.status_code}): {url}. Check the portal's FileStore and log; a local portal "
+                "whose files were lost (a new checkout on an old database) is emptied with `make portal-reset`.")
         return response.content
 
     def ensure_organization(self) -> dict:
