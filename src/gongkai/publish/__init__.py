@@ -75,6 +75,11 @@ def connect(settings: PortalSettings) -> ckanapi.RemoteCKAN:
     portal = ckanapi.RemoteCKAN(settings.url, apikey=settings.token, user_agent=USER_AGENT)
     try:
         portal.action.status_show()
+    except ckanapi.CKANAPIError as error:
+        if not SERVER_ERROR.match(str(error)):
+            raise
+        raise PortalUnreachable(f"门户出错 / the portal at {settings.url} answered HTTP 5xx (e.g. its database "
+                                "restarting): try again in a minute; see `make portal-logs`.") from None
     except (requests.ConnectionError, requests.Timeout) as error:
         raise PortalUnreachable(
             f"门户无法访问 / the portal at {settings.url} is unreachable ({type(error).__name__}).\n"
