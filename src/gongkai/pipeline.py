@@ -39,7 +39,13 @@ def find_sources(spec: Spec, source: Path | None, problems: Problems) -> list[Pa
 
 
 def extract_and_normalize(spec: Spec, files: list[Path], period: str, problems: Problems) -> SourceTable | None:
-    return normalize(spec, files, period, problems) if files else None
+    if not files:
+        return None
+    if spec.roster is not None:  # a person-level roster: only its aggregates go on
+        from gongkai.roster import roster_table
+
+        return roster_table(spec, files, period, problems, layout_for(spec).root)
+    return normalize(spec, files, period, problems)
 
 
 def validate(spec: Spec, table: SourceTable, problems: Problems) -> None:

@@ -197,6 +197,39 @@ KINDS: dict[str, Kind] = {
         W, "文件末尾被截断：最后一个完整的行是第 {row} 行，其后的内容不完整",
         "the file is cut off at its end: row {row} is the last complete row, what follows is incomplete",
         "重新导出或复制完整的文件", "export or copy the whole file again"),
+    # -- rosters (花名册): person-level sources, aggregated (src/gongkai/roster/) ----------------
+    # A roster cell's value is never quoted: an ID is named by its length, anything else by its shape.
+    "roster-duplicate-id": Kind(
+        E, "同一身份证号（{masked}）本月出现两次（第一次在 {first}），该户会被重复统计",
+        "the same ID number ({masked}) appears twice this month (first at {first}): the household would count twice",
+        "删除重复的行，或改正其中一个证件号", "remove the duplicate row or correct one of the ID numbers"),
+    "roster-invalid-id": Kind(
+        W, "证件号码（{masked}）{reason_zh}；该户照常统计，但无法与其他月份对应",
+        "the ID number ({masked}) {reason_en}; the household is counted but cannot be linked across months",
+        "按身份证核对并改正，证件号列设为文本格式", "check it against the ID card and correct it; format the "
+        "column as text"),
+    "roster-bad-value": Kind(
+        E, "“{field}”应为{expected_zh}，该单元格不是（{shape}）", "'{field}' must be {expected_en}; this cell is "
+        "not ({shape})", "改正该单元格", "correct the cell"),
+    "roster-unknown-category": Kind(
+        E, "救助类别“{value}”不是本数据集发布的类别（{categories}）", "category '{value}' is not one this dataset "
+        "publishes ({categories})", "改为规范类别，或在规格的 columns 中登记其写法（values）",
+        "use one of them, or declare the spelling under the column's `values` in the spec"),
+    "roster-read": Kind(
+        I, "花名册：{households} 户 {persons} 人；个人信息列（{personal}）只用于核对，不发布",
+        "roster: {households} households, {persons} persons; the personal columns ({personal}) are "
+        "only checked, never published"),
+    "roster-linkage": Kind(
+        I, "与 {previous} 相比：新增 {new} 户，退出 {gone} 户，延续 {kept} 户（按加密户标识比对）",
+        "against {previous}: {new} households new, {gone} gone, {kept} continuing (by keyed household id)"),
+    "hmac-key-missing": Kind(
+        E, "缺少户标识密钥（HMAC）：{reason_zh}。已查找：环境变量 GONGKAI_HMAC_KEY、Prefect Secret 块 gongkai-hmac-key",
+        "no household-id key (HMAC): {reason_en}. Looked in: environment variable GONGKAI_HMAC_KEY, Prefect "
+        "Secret block gongkai-hmac-key",
+        "由本局保管一个密钥并设置，例如 export GONGKAI_HMAC_KEY=$(python3 -c 'import secrets; "
+        "print(secrets.token_hex(32))')；各月须使用同一密钥，不得提交到代码库",
+        "set a key the bureau keeps, e.g. export GONGKAI_HMAC_KEY=$(python3 -c 'import secrets; "
+        "print(secrets.token_hex(32))'); use the same key every month and never commit it"),
     # -- writing outputs (package, report) -----------------------------------------------------
     "output-not-writable": Kind(
         E, "无法写入输出目录 {path}：{reason}", "cannot write to the output folder {path}: {reason}",

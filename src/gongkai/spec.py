@@ -163,6 +163,40 @@ class Ckan(_Model):
     tags: list[str] = []
 
 
+# What a roster (花名册) column can hold: field -> (personal?, meaning). A roster spec's
+# `source.columns` map headers to these, not to schema fields: roster rows are never published.
+ROSTER_FIELDS: dict[str, tuple[bool, str]] = {
+    "name": (True, "姓名 / 户主姓名: only ever shown masked (刘*兵), on the village notice"),
+    "id_number": (True, "身份证号码 / 证件号码: keys the household (keyed HMAC), checked (GB 11643), never shown"),
+    "sex": (True, "性别: read past, never used"),
+    "household_size": (False, "家庭人口 / 保障人数: persons of the household"),
+    "category": (False, "救助类别 / 保障类别: mapped to one of `roster.categories`"),
+    "amount": (False, "月保障金额 / 发放金额: paid to the household this month, converted to 元"),
+    "township": (False, "乡镇（街道）: resolved to its 12-digit code"),
+    "village": (False, "村（社区）: resolved to its 12-digit code under the township"),
+    "phone": (True, "联系电话: read past, never used"),
+    "bank_account": (True, "银行账号 / 卡号: read past, never used"),
+    "address": (True, "家庭住址: read past, never used"),
+}
+ROSTER_REQUIRED = ("id_number", "household_size", "category", "amount", "township")
+
+
+class Roster(_Model):
+    """A person-level roster (花名册) as the source: one row per household, aggregated, never published."""
+
+    level: Literal["township", "village"] = Field(
+        default="township", description="Lowest region level published: township (乡镇) or village (村/社区); "
+                                        "county rows are always published, each level the sum of the one below.")
+    categories: list[str] = Field(
+        default=["城市低保", "农村低保", "特困供养"],
+        description="The categories published: every region gets a row per category (0 when it has none); "
+                    "a roster row of another category is an error.")
+    notice_title: str = Field(
+        default="{county}{township}{village}{year}年{month}月{categories}对象公示",
+        description="Title of the village notice (公示) `gongkai notice` writes; {county}, {township}, "
+                    "{village}, {year}, {month}, {categories} are filled in.")
+
+
 class Spec(_Model):
     name: str = Field(description="Dataset name: the file is datasets/<name>.yaml.")
     schema_: str = Field(alias="schema", description="Frictionless Table Schema (YAML), relative to the repo.")
@@ -177,11 +211,16 @@ class Spec(_Model):
     deadline: Deadline
     source: Source
     ckan: Ckan
+    roster: Roster | None = Field(default=None, description="The source is a person-level roster (花名册): "
+                                                            "source.columns map headers to roster fields; "
+                                                            "only its aggregates are published.")
     path: Path | None = Field(default=None, exclude=True)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _fields_exist(self) -> Spec:
+        if self.roster is not None:
+            return self._roster_fields_exist()
         fields = {f.name for f in _schema_fields(self.schema_path)}
         mentioned = [(header, c.field) for header, c in self.source.column_specs]
         mentioned += [(header, c.normalized) for header, c in self.source.column_specs if c.normalized]
@@ -191,6 +230,18 @@ class Spec(_Model):
             if name not in fields:
                 raise ValueError(f"column {header!r} names field {name!r}, which {self.schema_} does not "
                                  f"have{_suggest(name, fields)}")
+        return self
+
+    def _roster_fields_exist(self) -> Spec:
+        mentioned = {c.field for _, c in self.source.column_specs}
+        for header, column in self.source.column_specs:
+            if column.field not in ROSTER_FIELDS:
+                raise ValueError(f"column {header!r} names {column.field!r}, which is not a roster field "
+                                 f"({', '.join(ROSTER_FIELDS)}){_suggest(column.field, ROSTER_FIELDS)}")
+        required = ROSTER_REQUIRED + (("village",) if self.roster.level == "village" else ())
+        missing = [f for f in required if f not in mentioned]
+        if missing:
+            raise ValueError(f"a roster aggregated to {self.roster.level} level needs columns for {', '.join(missing)}")
         return self
 
     @model_validator(mode="after")

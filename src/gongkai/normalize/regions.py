@@ -1,4 +1,4 @@
-"""Division codes: county and township names (official or alias) -> 12-digit codes, from regions.csv."""
+"""Division codes: county, township and village names (official or alias) -> 12-digit codes, from regions.csv."""
 
 from __future__ import annotations
 
@@ -16,9 +16,14 @@ class County:
     names: list[str]                            # official name and aliases: 禄丰市, 禄丰县
     level: str = "county"                       # county | prefecture
     townships: dict[str, tuple[str, str]] = field(default_factory=dict)  # any spelling -> (code, official)
+    # township code -> {any spelling of a village (村/社区) -> (code, official)}
+    villages: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
     def township(self, spelled) -> tuple[str, str] | None:
         return self.townships.get(compact(spelled))
+
+    def village(self, township_code: str, spelled) -> tuple[str, str] | None:
+        return self.villages.get(township_code, {}).get(compact(spelled))
 
 
 @dataclass
@@ -56,9 +61,17 @@ def load_regions(path: Path) -> Regions:
     # Prefectures count as counties here: standards and budgets are also stated for 楚雄州 as a whole.
     counties = {r["code"]: County(r["code"], r["name"], _names(r), level=r["level"]) for r in rows
                 if r["level"] in ("county", "prefecture")}
+    county_of_township = {}
     for row in rows:
         county = counties.get(row["parent_code"])
         if row["level"] == "township" and county:
+            county_of_township[row["code"]] = county
             for name in _names(row):
                 county.townships[name] = (row["code"], row["name"])
+    for row in rows:
+        county = county_of_township.get(row["parent_code"])
+        if row["level"] == "village" and county:
+            villages = county.villages.setdefault(row["parent_code"], {})
+            for name in _names(row):
+                villages[name] = (row["code"], row["name"])
     return Regions(counties)

@@ -1,0 +1,239 @@
+"""Read a roster (花名册): one row per household, through the same header engine as aggregate sheets.
+
+The header, period, county and unit are found exactly as for a statistical table
+(normalize/header.py, reader.py); the rows are households, not regions. Personal columns
+(name, ID number, phone, bank account, address) are read only to check them and to key the
+household; no message ever quotes a roster cell: an ID is named by its length, any other
+value by its shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from gongkai.extract import CellError, Sheet
+from gongkai.normalize import _Run
+from gongkai.normalize.header import HeaderBlock, find_header
+from gongkai.normalize.reader import locate_period
+from gongkai.normalize.regions import County
+from gongkai.normalize.rows import FOOTER_LABELS
+from gongkai.normalize.text import as_text, compact, fold, parse_number
+from gongkai.normalize.units import conversion
+from gongkai.problems import Problems, Where
+from gongkai.roster.household_id import normalise_id
+from gongkai.spec import Spec
+
+ID_REASONS = {
+    "mangled": ("被 Excel 转成了数字或科学计数法，末几位已丢失", "was turned into a number by Excel and lost its last digits"),
+    "invalid": ("不符合 GB 11643（校验位或出生日期有误）", "fails GB 11643 (check character or birth date)"),
+    "empty": ("为空", "is empty"),
+}
+
+
+@dataclass
+class Household:
+    """One roster row: what the aggregates and the village notice need, nothing more."""
+
+    id18: str | None                 # normalised ID; None when unreadable (counted, not linked)
+    name: str                        # for the masked notice only
+    size: int
+    category: str
+    amount_fen: int                  # 元 × 100, so sums are exact
+    county: County
+    township: tuple[str, str]        # (code, official name)
+    village: tuple[str, str] | None
+    where: Where
+
+
+def read_roster(spec: Spec, files, period: str, problems: Problems) -> list[Household]:
+    """Every household of `period` in `files`; problems for every cell that is wrong."""
+    run = _Run(spec, problems)
+    households: list[Household] = []
+    seen: dict[str, Where] = {}
+    for path in files:
+        for sheet in run.sheets_of(path, period):
+            households += RosterSheet(spec, run, sheet, problems, seen).read(period)
+    if not households and not problems.errors:
+        problems.add("no-data-for-period", Where(), period=period)
+    return households
+
+
+def _shape(raw) -> str:
+    """What a cell holds, without its value."""
+    if raw is None or compact(raw) == "":
+        return "空 / empty"
+    if isinstance(raw, (int, float)):
+        return "数字 / a number"
+    return f"{len(compact(raw))} 个字符的文字 / text of {len(compact(raw))} characters"
+
+
+def _by_length(text: str) -> str:
+    digits = re.sub(r"\s", "", as_text(text))
+    return f"[{len(digits)}位 {len(digits)} characters]" if digits else "—"
+
+
+class RosterSheet:
+    """The households of one sheet."""
+
+    def __init__(self, spec: Spec, run: _Run, sheet: Sheet, problems: Problems, seen: dict[str, Where]):
+        self.spec, self.run, self.sheet, self.problems, self.seen = spec, run, sheet, problems, seen
+        self.reader = run.reader(sheet)
+        self.roster = spec.roster
+        self.fill: dict[str, object] = {}
+
+    def read(self, period: str) -> list[Household]:
+        sheet, spec = self.sheet, self.spec
+        if not any(v is not None for row in sheet.rows for v in row):
+            return []
+        header = find_header(sheet, spec.source, self.run.matcher)
+        found, where = locate_period(spec, sheet, header.row if header else None, self.problems)
+        if found is None and header is not None:
+            self.problems.add("period-not-found", where, granularity=spec.granularity)
+        if found != period:
+            return []
+        if header is None:
+            expected = "、".join(dict.fromkeys(h.split("/")[-1] for h, _ in spec.source.column_specs))
+            self.problems.add("header-not-found", Where(sheet.file.name, sheet.name), expected=expected)
+            return []
+        self.header = header
+        self.reader.header = header
+        county, _ = self.reader._sheet_county(header)
+        self.reader._report_header(header, True)
+        if county is None or any(f not in header.found for f in ("township", "household_size", "amount")):
+            return []       # said already: unknown county or a missing column
+        self.county = county
+        self.reader.unit_line = self.reader._unit_line(header)
+        self.factor = self._amount_factor(header)
+        return self._rows()
+
+    def _amount_factor(self, header: HeaderBlock) -> float:
+        found = header.found["amount"]
+        where = self.sheet.where(found.label_row, found.col, "amount")
+        unit = self.reader.source_unit("amount", found.unit, found.column, where)
+        factor = conversion(unit, "元")
+        if factor is None:
+            self.problems.add("unit-unknown", where, found=unit, expected="元")
+        return factor or 1.0
+
+    def _rows(self) -> list[Household]:
+        sheet, rows = self.sheet, self.sheet.rows
+        footer = re.compile(self.spec.source.rows.footer)
+        total = re.compile(self.spec.source.rows.total)
+        households: list[Household] = []
+        for r in range(self.header.body_start, len(rows)):
+            texts = [fold(compact(v)) for v in rows[r] if v is not None and compact(v)]
+            if not texts:
+                continue
+            if footer.search(texts[0]):
+                self._drop_footer(r)
+                break
+            if any(total.search(t) for t in texts[:2]):
+                self._check_total(r, households)
+                continue
+            if household := self._household(r):
+                households.append(household)
+        return households
+
+    def _drop_footer(self, r: int) -> None:
+        texts = [compact(v) for row in self.sheet.rows[r:] for v in row if v is not None]
+        labels = list(dict.fromkeys(FOOTER_LABELS.findall("\n".join(texts)))) or ["表尾"]
+        self.problems.add("personal-data-dropped", self.sheet.where(r, 0), what="、".join(labels))
+
+    def _cell(self, r: int, field: str):
+        found = self.header.found.get(field)
+        if found is None:
+            return None
+        value = self.sheet.display_value(r, found.col)
+        if found.column.fill_down:
+            if value is None or compact(value) == "":
+                return self.fill.get(field)
+            self.fill[field] = value
+        return value
+
+    def _at(self, r: int, field: str) -> Where:
+        found = self.header.found.get(field)
+        return self.sheet.where(r, found.col if found else 0, field)
+
+    def _household(self, r: int) -> Household | None:
+        id18 = self._id(r)
+        size = self._number(r, "household_size", "不小于 1 的整数", "a whole number of at least 1", minimum=1)
+        amount = self._number(r, "amount", "不小于 0 的金额", "an amount of at least 0", minimum=0)
+        category = self._category(r)
+        township = self._township(r)
+        village = self._village(r, township) if township and "village" in self.header.found else None
+        if None in (size, amount, category, township) or ("village" in self.header.found and village is None):
+            return None
+        name = as_text(self._cell(r, "name") or "").strip()
+        return Household(id18, name, int(size), category, round(amount * self.factor * 100), self.county,
+                         township, village, self._at(r, "id_number"))
+
+    def _id(self, r: int) -> str | None:
+        raw = self._cell(r, "id_number")
+        where = self._at(r, "id_number")
+        id18, why = normalise_id(raw)
+        if id18 is None:
+            zh, en = ID_REASONS[why]
+            masked = "—" if why == "empty" else _by_length(as_text(raw) if not isinstance(raw, float) else "")
+            if why == "mangled":
+                masked = "[*.*****E+17]"
+            self.problems.add("roster-invalid-id", where, masked=masked, reason_zh=zh, reason_en=en)
+            return None
+        if id18 in self.seen:
+            self.problems.add("roster-duplicate-id", where, masked="[18位 18 digits]", first=str(self.seen[id18]))
+            return None
+        self.seen[id18] = where
+        return id18
+
+    def _number(self, r: int, field: str, expected_zh: str, expected_en: str, minimum: int) -> float | None:
+        raw = self._cell(r, field)
+        number = None if isinstance(raw, CellError) or raw is None else parse_number(raw, self.reader.zero_values)
+        whole = field != "household_size" or (number is not None and number == int(number))
+        if number is None or number < minimum or not whole:
+            self.problems.add("roster-bad-value", self._at(r, field), field=self.spec.source.label(field),
+                              expected_zh=expected_zh, expected_en=expected_en, shape=_shape(raw))
+            return None
+        return number
+
+    def _category(self, r: int) -> str | None:
+        column = self.spec.source.column("category")
+        text = self.reader.text(self._cell(r, "category"), lambda: self._at(r, "category"),
+                                self.spec.source.label("category"), column)
+        if text not in self.roster.categories:
+            self.problems.add("roster-unknown-category", self._at(r, "category"), value=text or "—",
+                              categories="、".join(self.roster.categories))
+            return None
+        return text
+
+    def _township(self, r: int) -> tuple[str, str] | None:
+        text = as_text(self._cell(r, "township") or "").strip()
+        township = self.county.township(text)
+        if township is None:
+            self.problems.add("unknown-region", self._at(r, "township"), name=text or "—", county=self.county.name)
+        return township
+
+    def _village(self, r: int, township: tuple[str, str]) -> tuple[str, str] | None:
+        text = as_text(self._cell(r, "village") or "").strip()
+        village = self.county.village(township[0], text)
+        if village is None:
+            self.problems.add("unknown-region", self._at(r, "village"), name=text or "—",
+                              county=f"{self.county.name}{township[1]}")
+        return village
+
+    def _check_total(self, r: int, households: list[Household]) -> None:
+        """A 合计 row checks the rows above it: persons and amount."""
+        label = fold(compact(next(v for v in self.sheet.rows[r] if v is not None and compact(v))))
+        stated = {
+            "household_size": (sum(h.size for h in households), 1),
+            "amount": (sum(h.amount_fen for h in households), 100 * self.factor),
+        }
+        for field, (parts, scale) in stated.items():
+            raw = self._cell(r, field)
+            value = parse_number(raw, self.reader.zero_values) if raw is not None else None
+            if value is None:
+                continue
+            total = round(value * scale)
+            if total != parts:
+                show = (lambda v: f"{v / 100:.2f}") if field == "amount" else str
+                self.problems.add("sum-mismatch", self._at(r, field), label=label, field=self.spec.source.label(field),
+                                  total=show(total), parts=show(parts), difference=show(abs(total - parts)))
