@@ -5,6 +5,11 @@ PYTHON := $(VENV)/bin/python
 GONGKAI := $(VENV)/bin/gongkai
 INSTALLED := $(VENV)/.installed
 PERIODS := 2024-01 2024-02 2024-03
+ROSTER_PERIODS := 2024-02 2024-03
+# A throwaway household-id key for the demo, made on first use and never committed (out/ is
+# git-ignored); a bureau's own GONGKAI_HMAC_KEY in the environment wins.
+HMAC_KEY := out/hmac.key
+WITH_KEY = GONGKAI_HMAC_KEY="$${GONGKAI_HMAC_KEY:-$$(cat $(HMAC_KEY))}"
 
 .PHONY: help install samples demo test test-fast bench clean
 
@@ -21,10 +26,16 @@ install: $(INSTALLED)  ## the project's virtualenv in .venv (pinned by requireme
 
 samples: $(INSTALLED)  ## generate the sample spreadsheets of every family, plus broken ones
 	$(PYTHON) datasets/samples/make_samples.py
+	$(PYTHON) datasets/samples/make_roster.py
 
-demo: install samples portal  ## set up everything, publish the samples of all four families, print the portal URLs
+$(HMAC_KEY):
+	@mkdir -p $(@D)
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
+
+demo: install samples portal $(HMAC_KEY)  ## set up everything, publish the samples of all four families, print the portal URLs
 	@$(GONGKAI) run subsidy-standards --period 2024
 	@for period in $(PERIODS); do $(GONGKAI) run relief-recipients --period $$period || exit $$?; done
+	@for period in $(ROSTER_PERIODS); do $(WITH_KEY) $(GONGKAI) run relief-roster --period $$period || exit $$?; done
 	@$(GONGKAI) run lottery-fund --period 2023
 	@$(GONGKAI) run budget-accounts --period 2023
 	@$(GONGKAI) show relief-recipients

@@ -138,3 +138,36 @@ def isolated_specs(tmp_path_factory):
             portal.action.dataset_purge(id=name)
         except Exception:  # never published (most of the copies): nothing to purge
             pass
+
+
+MAKE_ROSTER = REPO / "datasets" / "samples" / "make_roster.py"
+
+
+def load_make_roster():
+    """make_roster.py (it uses make_samples' writers)."""
+    if "make_samples" not in sys.modules:
+        load_make_samples()
+    return load_script("make_roster", MAKE_ROSTER)
+
+
+@pytest.fixture(scope="session")
+def make_roster():
+    return load_make_roster()
+
+
+@pytest.fixture(scope="session")
+def rosters(make_roster, tmp_path_factory):
+    """(folder of freshly generated sample rosters, their truth as make_roster.generate returns it)."""
+    directory = tmp_path_factory.mktemp("rosters")
+    truth = make_roster.generate(directory)
+    return directory / "roster", truth
+
+
+@pytest.fixture
+def hmac_key(monkeypatch):
+    """A household-id key made for this test only, as GONGKAI_HMAC_KEY."""
+    import secrets
+
+    key = secrets.token_hex(32)
+    monkeypatch.setenv("GONGKAI_HMAC_KEY", key)
+    return key

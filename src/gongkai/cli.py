@@ -210,6 +210,44 @@ def _validate(spec, file: Path, period: str | None, out: Path | None, report: Ru
     return periods
 
 
+@main.command()
+@click.argument("dataset")
+@click.option("--period", required=True, callback=_period, help="Month of the roster, e.g. 2024-03.")
+@click.option("--source", type=click.Path(exists=True, path_type=Path), help="Folder or file of rosters.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the notices (default: out/<dataset>/notices/<period>/).")
+def notice(dataset, period, source, out):
+    """Write the village notices (公示) of a roster DATASET: local files for the notice board, never uploaded."""
+    from gongkai.roster import read_roster
+    from gongkai.roster.notice import write_notices
+
+    spec = _spec(dataset)
+    period = _period_for(spec, period)
+    if spec.roster is None:
+        raise click.UsageError(f"{dataset} is not a roster dataset (no `roster:` in its spec) / 不是花名册数据集")
+    report = RunReport(dataset=spec.name, period=period, status="validated")
+    try:
+        files = pipeline.find_sources(spec, source, report.problems)
+        households = read_roster(spec, files, period, report.problems) if files else []
+        problems = report.problems
+        print_problems([p.as_dict() for p in problems if p.severity.value != "info"], console)
+        if problems.errors:
+            console.print(f"{spec.name} {period}: {len(problems.errors)} 个错误 errors — 未生成公示名单 / "
+                          "no notice written: fix the roster first")
+            sys.exit(EXIT_DATA_ERRORS)
+        folder = out or pipeline.layout_for(spec).root / "notices" / period
+        written = write_notices(spec, households, period, folder)
+    except OSError as error:
+        console.print(f"无法写入 / cannot write {error.filename or out}: {error.strerror or error}")
+        sys.exit(EXIT_DATA_ERRORS)
+    except Exception:  # noqa: BLE001 - a bug: the traceback goes to the report, not the console
+        _report_bug(spec, report, out)
+        sys.exit(EXIT_BUG)
+    console.print(f"{spec.name} {period}: {len(written) // 2} 份村级公示名单（仅供张贴，不上传门户）/ "
+                  f"{len(written) // 2} village notices, for the notice board only, never uploaded")
+    console.print(f"  folder    {folder}")
+
+
 def _report_bug(spec, report: RunReport, out: Path | None) -> None:
     report.status, report.summary = "crashed", "内部错误（程序缺陷）/ internal error (a bug in gongkai)"
     report.traceback = traceback.format_exc()
