@@ -121,6 +121,7 @@ class RosterSheet:
         footer = re.compile(self.spec.source.rows.footer)
         total = re.compile(self.spec.source.rows.total)
         households: list[Household] = []
+        complete = True
         for r in range(self.header.body_start, len(rows)):
             texts = [fold(compact(v)) for v in rows[r] if v is not None and compact(v)]
             if not texts:
@@ -129,10 +130,13 @@ class RosterSheet:
                 self._drop_footer(r)
                 break
             if any(total.search(t) for t in texts[:2]):
-                self._check_total(r, households)
+                if complete:    # rows with errors are not counted: the total would disagree for no news
+                    self._check_total(r, households)
                 continue
             if household := self._household(r):
                 households.append(household)
+            else:
+                complete = False
         return households
 
     def _drop_footer(self, r: int) -> None:
