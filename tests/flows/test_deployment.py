@@ -145,7 +145,9 @@ def test_prefect_yaml_declares_one_deployment_per_dataset_on_the_generic_flow():
         assert declared["entrypoint"] == "flows/publish_dataset.py:publish_dataset"
         assert declared["enforce_parameter_schema"] is True
         assert declared["work_pool"]["work_queue_name"] == "default"
-    annual = [d for d in DECLARED["deployments"] if d["name"] != "relief-recipients"]
+    monthly = [d for d in DECLARED["deployments"] if d["name"] in ("relief-recipients", "relief-roster")]
+    assert all(d["schedules"] == MONTHLY["schedules"] for d in monthly) and len(monthly) == 2
+    annual = [d for d in DECLARED["deployments"] if d not in monthly]
     assert {d["name"] for d in annual} == {"subsidy-standards", "lottery-fund", "budget-accounts"}
     assert all(d["schedules"] == [{"cron": "0 9 15 1 *", "timezone": "Asia/Shanghai"}] for d in annual)
 

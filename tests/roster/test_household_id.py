@@ -58,3 +58,22 @@ def test_validate_without_a_key_is_a_clear_error_not_a_traceback(rosters, monkey
     assert "GONGKAI_HMAC_KEY" in result.output and "secrets.token_hex(32)" in result.output
     assert "缺少户标识密钥" in result.output and "gongkai-hmac-key" in result.output
     assert not list((tmp_path / "checked").glob("*.csv"))       # nothing written for a period with an error
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_inside_a_flow_the_key_comes_from_the_prefect_secret_block(prefect_backend, monkeypatch):
+    from prefect import flow
+    from prefect.blocks.system import Secret
+
+    monkeypatch.delenv("GONGKAI_HMAC_KEY", raising=False)
+    key = secrets.token_hex(32)
+    Secret(value=key).save("gongkai-hmac-key", overwrite=True)
+
+    @flow
+    def key_the_household() -> str:
+        return household_id(ID18, load_key())
+
+    assert key_the_household() == household_id(ID18, key.encode())
+    with pytest.raises(KeyMissing):     # outside a flow there is no API to ask: the variable is needed
+        load_key()

@@ -63,7 +63,9 @@ def test_run_publishes_only_aggregates_and_no_secret_anywhere(rosters, isolated_
     folder, truth = rosters
     name = isolated_specs()["relief-roster"]
     key = os.urandom(32).hex()
-    env = {**os.environ, "GONGKAI_HMAC_KEY": key, "PREFECT_HOME": str(tmp_path / "prefect")}
+    # Its own Prefect home, so the database searched is this run's; a new database takes long to set up.
+    env = {**os.environ, "GONGKAI_HMAC_KEY": key, "PREFECT_HOME": str(tmp_path / "prefect"),
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"}
     console = ""
     for period in PERIODS:
         done = subprocess.run([str(GONGKAI), "run", "relief-roster", "--period", period, "--source", str(folder)],

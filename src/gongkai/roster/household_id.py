@@ -32,8 +32,9 @@ class KeyMissing(Exception):
 
 def normalise_id(raw) -> tuple[str | None, str]:
     """(the 18-character ID, "") or (None, why not): full-width digits folded, x upper-cased,
-    a 15-digit ID upgraded to 18. A float is what Excel leaves of a number it ate: lost."""
-    if isinstance(raw, float) and not raw.is_integer() or isinstance(raw, float) and abs(raw) >= 1e15:
+    a 15-digit ID upgraded to 18. Excel keeps 15 significant digits of a number, so an 18-digit ID
+    stored as a number is lost; a 15-digit one survives."""
+    if isinstance(raw, float) and (not raw.is_integer() or abs(raw) >= 1e15):
         return None, "mangled"
     if isinstance(raw, (int, float)):
         raw = str(int(raw))

@@ -178,9 +178,7 @@ class RosterSheet:
         id18, why = normalise_id(raw)
         if id18 is None:
             zh, en = ID_REASONS[why]
-            masked = "—" if why == "empty" else _by_length(as_text(raw) if not isinstance(raw, float) else "")
-            if why == "mangled":
-                masked = "[*.*****E+17]"
+            masked = {"empty": "—", "mangled": "[*.*****E+17]"}.get(why) or _by_length(as_text(raw))
             self.problems.add("roster-invalid-id", where, masked=masked, reason_zh=zh, reason_en=en)
             return None
         if id18 in self.seen:
