@@ -90,3 +90,11 @@ def test_excel_mangled_ids_are_warned_at_their_cell_and_still_counted(tables, ro
     assert all(p.where.cell.startswith("F") or p.where.file.endswith(".csv") for p in mangled)
     county = table.frame[table.frame.level == "county"]
     assert county.households.sum() == len(truth.households["2024-03"])
+
+
+def test_the_generator_is_deterministic(make_roster, tmp_path):
+    first, second = make_roster.generate(tmp_path / "a"), make_roster.generate(tmp_path / "b")
+    assert first.aggregates == second.aggregates and first.secrets == second.secrets
+    for a, b in zip(first.files, second.files):
+        if a.suffix == ".csv":
+            assert a.read_bytes() == b.read_bytes()
