@@ -86,6 +86,7 @@ def draw(spec: Spec, chart: Chart, frame: pd.DataFrame, path: Path) -> Path:
         if unit:
             axes.set_ylabel(f"单位 / unit: {unit}")
         axes.ticklabel_format(axis="y", style="plain", useOffset=False)
+        axes.set_ylim(bottom=0)   # counts and amounts from zero: a flat line must not look like a swing
         axes.grid(axis="y", alpha=0.3)
         axes.legend(fontsize=8, loc="best")
         if data.isna().to_numpy().any():
