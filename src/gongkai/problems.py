@@ -204,8 +204,8 @@ KINDS: dict[str, Kind] = {
     "chart-font-missing": Kind(
         E, "未安装中文字体，趋势图 {chart} 中的中文会显示为方框",
         "no CJK font is installed: the Chinese labels of trend chart {chart} would show as boxes",
-        "运行 make install-fonts（安装 Debian 软件包 fonts-noto-cjk）后重新运行",
-        "run `make install-fonts` (installs the Debian package fonts-noto-cjk), then run again"),
+        "运行 make debian-packages（安装 Debian 软件包 fonts-noto-cjk）后重新运行",
+        "run `make debian-packages` (installs the Debian package fonts-noto-cjk), then run again"),
 }
 
 

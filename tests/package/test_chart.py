@@ -99,3 +99,14 @@ def test_a_chart_of_a_text_field_is_refused_with_the_field_named(tmp_path):
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     with pytest.raises(SpecError, match="measure 'region_name' is not a numeric field"):
         load_spec(path)
+
+
+def test_without_a_cjk_font_no_chart_of_boxes_is_drawn(spec, chart, tmp_path, monkeypatch):
+    from gongkai.package import chart as charts
+    from gongkai.problems import KINDS
+
+    monkeypatch.setattr(charts, "CJK_FONTS", ["No Such CJK Font"])
+    with pytest.raises(charts.ChartFontMissing) as missing:
+        draw(spec, chart, series(suppressed=True), tmp_path / "chart.png")
+    assert missing.value.chart == "persons-trend" and not (tmp_path / "chart.png").exists()
+    assert "make debian-packages" in KINDS["chart-font-missing"].fix_en   # the fix the report gives

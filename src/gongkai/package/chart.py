@@ -22,7 +22,7 @@ from matplotlib import font_manager  # noqa: E402
 from gongkai.spec import Chart, Spec  # noqa: E402
 from gongkai.validate import load_schema  # noqa: E402
 
-# Noto Sans CJK (Debian fonts-noto-cjk, installed by `make install-fonts`): without a CJK font
+# Noto Sans CJK (Debian fonts-noto-cjk, installed by `make debian-packages`): without a CJK font
 # matplotlib draws Chinese labels as empty boxes.
 CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC"]
 SIZE_INCHES, DPI = (8.0, 4.5), 100
@@ -33,7 +33,7 @@ class ChartFontMissing(Exception):
     """No CJK font is installed: the chart would show boxes instead of Chinese."""
 
     def __init__(self, chart: str):
-        super().__init__(f"no CJK font installed for trend chart {chart}: run `make install-fonts`")
+        super().__init__(f"no CJK font installed for trend chart {chart}: run `make debian-packages`")
         self.chart = chart
 
 
