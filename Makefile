@@ -11,7 +11,7 @@ ROSTER_PERIODS := 2024-02 2024-03
 HMAC_KEY := out/hmac.key
 WITH_KEY = GONGKAI_HMAC_KEY="$${GONGKAI_HMAC_KEY:-$$(cat $(HMAC_KEY))}"
 
-.PHONY: help install samples demo test test-fast bench clean
+.PHONY: help install debian-packages samples demo test test-fast bench clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -22,7 +22,18 @@ $(INSTALLED): pyproject.toml requirements.lock
 	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
 	touch $@
 
-install: $(INSTALLED)  ## the project's virtualenv in .venv (pinned by requirements.lock)
+install: $(INSTALLED) debian-packages  ## the project's virtualenv in .venv (pinned by requirements.lock)
+
+# fonts-noto-cjk: Chinese labels in the trend charts; chromium: the headless-browser tests of the
+# portal pages (Playwright drives Debian's Chromium: its own browser download needs the internet).
+DEBIAN_PACKAGES := fonts-noto-cjk chromium
+
+debian-packages:  ## install the Debian packages charts and browser tests need (apt-get update first), when missing
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+		| grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "==> installing Debian packages / 安装系统软件包: $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+		|| { echo "ERROR: 安装 $$missing 失败 / installing $$missing failed: run 'apt-get install $$missing' and read its error" >&2; exit 1; }; fi
 
 samples: $(INSTALLED)  ## generate the sample spreadsheets of every family, plus broken ones
 	$(PYTHON) datasets/samples/make_samples.py

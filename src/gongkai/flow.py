@@ -15,6 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
 from gongkai import pipeline
+from gongkai.package.chart import ChartFontMissing
 from gongkai.publish import PortalRefused, PortalUnreachable
 from gongkai.report import RunReport
 from gongkai.settings import SettingsError
@@ -156,6 +157,10 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
     except OSError as error:  # disk full, folder read-only: nothing was sent, nothing counts as released
         _not_writable(spec, report, error)
         # The half-written staging folder is no release; removing it frees the space the report needs.
+        shutil.rmtree(pipeline.layout_for(spec).staging(report.period), ignore_errors=True)
+        return failed()
+    except ChartFontMissing as error:  # a chart of boxes is not published
+        report.problems.add("chart-font-missing", Where(field=f"charts.{error.chart}"), chart=error.chart)
         shutil.rmtree(pipeline.layout_for(spec).staging(report.period), ignore_errors=True)
         return failed()
     _step(log, "publish")

@@ -234,6 +234,11 @@ KINDS: dict[str, Kind] = {
     "output-not-writable": Kind(
         E, "无法写入输出目录 {path}：{reason}", "cannot write to the output folder {path}: {reason}",
         "腾出磁盘空间或用 GONGKAI_OUT 指定其他目录", "free disk space or point GONGKAI_OUT elsewhere"),
+    "chart-font-missing": Kind(
+        E, "未安装中文字体，趋势图 {chart} 中的中文会显示为方框",
+        "no CJK font is installed: the Chinese labels of trend chart {chart} would show as boxes",
+        "运行 make debian-packages（安装 Debian 软件包 fonts-noto-cjk）后重新运行",
+        "run `make debian-packages` (installs the Debian package fonts-noto-cjk), then run again"),
 }
 
 

@@ -195,6 +195,19 @@ class Roster(_Model):
         default="{county}{township}{village}{year}年{month}月{categories}对象公示",
         description="Title of the village notice (公示) `gongkai notice` writes; {county}, {township}, "
                     "{village}, {year}, {month}, {categories} are filled in.")
+class Chart(_Model):
+    """A trend chart (图表图解) published with every release: a PNG of the measures' totals per period."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", description="Short name: the PNG is "
+                      "<dataset>-<name>.png on the portal.")
+    title: str = Field(description="Chart title in Chinese.")
+    title_en: str = Field(description="Chart title in English.")
+    measures: list[str] = Field(min_length=1, description="Numeric schema fields drawn as lines, each "
+                                "the total over the rows of a period; a period with an empty "
+                                "(suppressed or missing) cell is a gap, never 0.")
+    by: str = Field(default="period", description="Schema field along the x axis.")
+    where: dict[str, str] = Field(default={}, description="Only rows whose fields have these values "
+                                  "(level: county in a long table, so totals are not counted twice).")
 
 
 class Spec(_Model):
@@ -214,6 +227,8 @@ class Spec(_Model):
     roster: Roster | None = Field(default=None, description="The source is a person-level roster (花名册): "
                                                             "source.columns map headers to roster fields; "
                                                             "only its aggregates are published.")
+    charts: list[Chart] = Field(default=[], description="Trend charts published as PNG resources with "
+                                "an image view on the dataset page.")
     path: Path | None = Field(default=None, exclude=True)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -242,6 +257,20 @@ class Spec(_Model):
         missing = [f for f in required if f not in mentioned]
         if missing:
             raise ValueError(f"a roster aggregated to {self.roster.level} level needs columns for {', '.join(missing)}")
+        return self
+
+    @model_validator(mode="after")
+    def _charts_draw_numbers(self) -> Spec:
+        types = {f.name: f.type for f in _schema_fields(self.schema_path)}
+        for chart in self.charts:
+            for name in [chart.by, *chart.where]:
+                if name not in types:
+                    raise ValueError(f"chart {chart.name!r} names field {name!r}, which {self.schema_} does "
+                                     f"not have{_suggest(name, types)}")
+            for name in chart.measures:
+                if types.get(name) not in ("integer", "number"):
+                    raise ValueError(f"chart {chart.name!r}: measure {name!r} is not a numeric field of "
+                                     f"{self.schema_}{_suggest(name, [n for n, t in types.items() if t in ('integer', 'number')])}")
         return self
 
     @model_validator(mode="after")

@@ -137,6 +137,9 @@ def package_period(spec: Spec, frame: pd.DataFrame, period: str, layout: Layout)
                for p in layout.published_periods() if p != period]
     series = pd.concat([*earlier, ordered]).sort_values(order, kind="stable")
     files += write_table(spec, series.reset_index(drop=True), staging / SERIES, f"{spec.name}-{SERIES}", SERIES)
+    from gongkai.package.chart import draw_charts   # matplotlib loads only where a chart is drawn
+
+    files += [PackagedFile(path, SERIES, "PNG", sha256(path)) for path in draw_charts(spec, series, staging / SERIES)]
     return files
 
 
@@ -172,9 +175,15 @@ def datapackage(spec: Spec, files: list[PackagedFile], path_for, version: str) -
                 "bytes": f.path.stat().st_size,
                 "schema": schema,
             }
-            for f in files
-        ],
+            for f in files if f.format in ("CSV", "Parquet")
+        ] + [_chart_resource(f, path_for) for f in files if f.format == "PNG"],
     }
+
+
+def _chart_resource(f: PackagedFile, path_for) -> dict:
+    """A trend chart in datapackage.json: a plain file with its hash (no table schema)."""
+    return {"name": f.path.stem.lower() + "-png", "path": path_for(f), "type": "file", "format": "png",
+            "mediatype": "image/png", "hash": f"sha256:{f.sha256}", "bytes": f.path.stat().st_size}
 
 
 def write_datapackage(descriptor: dict, path: Path) -> Path:

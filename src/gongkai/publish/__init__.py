@@ -25,6 +25,8 @@ DATASTORE_TYPES = {"integer": "int8", "number": "numeric", "string": "text", "da
 # ckanapi's error for an answer it cannot read: repr([url, status, body]).
 SERVER_ERROR = re.compile(r"^\[[^,]*, 5\d\d,")
 USER_AGENT = "gongkai/0.1 (+https://github.com/gongkai)"
+# Needs the datatables_view and image_view plugins on the portal (portal/ckan.overrides.ini).
+VIEW_TITLES = {"datatables_view": "表格预览 / Table preview", "image_view": "趋势图 / Trend chart"}
 
 
 class PortalUnreachable(Exception):
@@ -203,7 +205,19 @@ class Publisher:
         if existing.get(series_csv.name, {}).get("datastore_sha256") != series_csv.sha256 or changed:
             self._load_datastore(outcome.datastore_resource_id, series_csv)
             self._call("resource_patch", id=outcome.datastore_resource_id, datastore_sha256=series_csv.sha256)
+        self.ensure_views({outcome.datastore_resource_id: "datatables_view",
+                           **{ids[f.name]: "image_view" for f in files if f.format == "PNG"}})
         return outcome
+
+    def ensure_views(self, wanted: dict[str, str]) -> None:
+        """The table preview of the DataStore series and the image view of each chart, created when
+        missing (CKAN makes default views only on some paths; a rerun adds none twice)."""
+        for resource_id, view_type in wanted.items():
+            views = self._call("resource_view_list", id=resource_id)
+            if any(v["view_type"] == view_type for v in views):
+                continue
+            title = VIEW_TITLES[view_type]
+            self._call("resource_view_create", resource_id=resource_id, view_type=view_type, title=title)
 
     def _revise(self, dataset: dict, existing: dict, ids: dict, changed: list[PackagedFile], metadata: dict) -> None:
         """One package_revise: kept resources as they are, changed ones with their new file, metadata."""
@@ -236,6 +250,8 @@ class Publisher:
     def _describe(file: PackagedFile) -> str:
         if file.format == "JSON":
             return "Frictionless Data Package：各文件的表结构与 sha256 / schema and sha256 of every file"
+        if file.format == "PNG":
+            return "趋势图：各期合计，空缺为有抑制或缺报的期 / trend chart of the totals per period (gaps: suppressed or missing cells)"
         what = "全部月份累计序列 / cumulative series, all months" if file.period == SERIES else f"{file.period}"
         return f"{what}（{file.format}）"
 

@@ -1,7 +1,9 @@
 """The two CKAN plugins of ckanext-gongkai.
 
-gongkai         our dataset metadata (ckanext-scheming schema + validators) and the
+gongkai         our dataset metadata (ckanext-scheming schema + validators), the
                 gongkai_datastore_load action (DataStore load by COPY, swapped in atomically)
+                and the portal's pages (templates/, public/, pages.py: branding, facets,
+                release history, review record)
 gongkai_search  dataset search from PostgreSQL instead of Solr
 """
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins as p
 
-from . import datastore_load, search_backend
+from . import datastore_load, js_locale, pages, search_backend
 from .validators import all_validators
 
 
@@ -21,6 +23,30 @@ class GongkaiPlugin(p.SingletonPlugin):
     p.implements(p.IValidators)
     p.implements(p.IActions)
     p.implements(p.IAuthFunctions)
+    p.implements(p.IConfigurer)
+    p.implements(p.IFacets, inherit=True)
+    p.implements(p.ITemplateHelpers)
+    p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IBlueprint)
+
+    def get_blueprint(self) -> Any:
+        return js_locale.blueprint()
+
+    def update_config(self, config: Any) -> None:
+        p.toolkit.add_template_directory(config, "templates")
+        p.toolkit.add_public_directory(config, "public")
+
+    def dataset_facets(self, facets_dict: dict, package_type: str) -> dict:
+        return pages.with_our_facets(facets_dict)
+
+    def organization_facets(self, facets_dict: dict, organization_type: str, package_type: str) -> dict:
+        return pages.with_our_facets(facets_dict)
+
+    def after_dataset_search(self, search_results: dict, search_params: dict) -> dict:
+        return pages.label_facets(search_results)
+
+    def get_helpers(self) -> dict[str, Any]:
+        return pages.helpers()
 
     def get_validators(self) -> dict[str, Any]:
         return all_validators()
