@@ -195,6 +195,8 @@ class Roster(_Model):
         default="{county}{township}{village}{year}年{month}月{categories}对象公示",
         description="Title of the village notice (公示) `gongkai notice` writes; {county}, {township}, "
                     "{village}, {year}, {month}, {categories} are filled in.")
+
+
 class Chart(_Model):
     """A trend chart (图表图解) published with every release: a PNG of the measures' totals per period."""
 
