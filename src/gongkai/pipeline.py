@@ -141,6 +141,7 @@ def package(spec: Spec, table: SourceTable, problems: Problems, correction: str 
     if correction and not latest:
         problems.add("nothing-to-correct", Where(field=period), period=period)
         return None
+    attempted = _staged_record(layout, period)   # a release sent before, e.g. when the portal died
     revision, changes, record = latest, releases.Changes(), None
     staged = package_period(spec, table.frame, period, layout, latest + 1)
     if latest:
@@ -160,8 +161,11 @@ def package(spec: Spec, table: SourceTable, problems: Problems, correction: str 
     else:
         revision = latest + 1
         record = releases.new_record(spec, period, revision, reason=correction, sources=list(sources),
-                                     rows=len(table.frame), changes=changes, review=review or {},
-                                     anonymization=anonymization)
+                                     rows=len(table.frame), files={f.name: f.sha256 for f in staged},
+                                     changes=changes, review=review or {}, anonymization=anonymization)
+        if attempted and (attempted["revision"], attempted.get("sha256")) == (record["revision"], record["sha256"]):
+            # The same release again: same published_at, so the changelog comes out byte for byte the same.
+            record["published_at"] = attempted.get("published_at", "")
     released = [PackagedFile(path, p, fmt, sha256(path))
                 for p in layout.published_periods()
                 for r in layout.revisions(p) if (p, r) != (period, revision)
@@ -173,6 +177,11 @@ def package(spec: Spec, table: SourceTable, problems: Problems, correction: str 
     every = sorted(released + staged, key=lambda f: (f.period == SERIES, f.period, f.format, f.name))
     current = [f for f in every if f.name in current_names or f in staged]
     return StagedRelease(period, every, current, record, changes, revision)
+
+
+def _staged_record(layout: Layout, period: str) -> dict | None:
+    found = sorted(layout.staging(period).glob("release-r*.json"))
+    return json.loads(found[-1].read_text(encoding="utf-8")) if found else None
 
 
 def staged_files(spec: Spec, period: str) -> dict[str, str]:
@@ -199,7 +208,7 @@ def publish(spec: Spec, table: SourceTable, staged: StagedRelease, metadata: dic
     layout = layout_for(spec)
     folder = layout.staging(table.period)
     record = staged.record
-    if record is not None:
+    if record is not None and not record["published_at"]:
         record["published_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     records = releases.local_records(spec, layout, record)
     staged.version = records[-1]["version"] if record else _current_version(records)

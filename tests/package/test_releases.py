@@ -129,3 +129,17 @@ def test_the_changelog_lists_every_release_and_the_changed_cells(spec, tables):
     row = (f"| {first.region_code} | {first.region_name} | rural_persons | {first.rural_persons} | "
            f"{first.rural_persons + 2} |")
     assert row in text
+
+
+def test_the_same_release_staged_again_after_a_failed_send_keeps_its_time(spec, tables, out):
+    """A run that died while publishing is redone with the same published_at: the same changelog bytes."""
+    from gongkai.package.releases import record_path, write_record
+
+    staged = pipeline.package(spec, tables["2024-01"], Problems())
+    layout = pipeline.layout_for(spec)
+    staged.record["published_at"] = "2024-04-03T09:00:00+08:00"      # as pipeline.publish writes it before sending
+    write_record(staged.record, record_path(layout, "2024-01", 1, staged=True))
+    again = pipeline.package(spec, tables["2024-01"], Problems())
+    assert again.record["published_at"] == "2024-04-03T09:00:00+08:00"
+    changed = pipeline.package(spec, corrected(tables["2024-01"], {0: 1}), Problems())
+    assert changed.record["published_at"] == ""                        # other content: a new release

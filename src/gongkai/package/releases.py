@@ -11,16 +11,14 @@ follows one rule, replayed over the records in the order they were published:
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import subprocess
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-
-from importlib import metadata
 
 from gongkai.anonymize.pii import mask_text
 from gongkai.package import Layout, read_period, release_stem, row_order, sha256
@@ -107,16 +105,16 @@ def record_path(layout: Layout, period: str, revision: int, staged: bool = False
 
 
 def new_record(spec: Spec, period: str, revision: int, *, reason: str, sources: list[Path], rows: int,
-               changes: Changes, review: dict, anonymization: dict | None) -> dict:
-    """The record of a release about to be published (its version is set by `history`)."""
+               files: dict[str, str], changes: Changes, review: dict, anonymization: dict | None) -> dict:
+    """The record of a release about to be published (its version is set by `with_versions`)."""
     stem = release_stem(spec.name, period, revision)
     return {
         "dataset": spec.name, "period": period, "revision": f"r{revision}",
         "kind": "correction" if revision > 1 else "period", "reason": mask_text(reason),
-        "published_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "published_at": "",   # set when first sent (pipeline.publish); kept when the same release is re-sent
         "sources": [{"name": path.name, "sha256": sha256(path)} for path in sources],
         "schema_sha256": sha256(spec.schema_path), "code_version": code_version(), "rows": rows,
-        "files": {"CSV": f"{stem}.csv", "Parquet": f"{stem}.parquet"},
+        "files": {"CSV": f"{stem}.csv", "Parquet": f"{stem}.parquet"}, "sha256": files,
         "changes": changes.as_dict(), "anonymization": anonymization or {}, "review": review,
     }
 
@@ -166,8 +164,9 @@ def history(records: list[dict], urls: dict[str, str]) -> list[dict]:
             for r in reversed(records)]
 
 
-def changes_table(changes: Changes, limit: int | None = None) -> list[str]:
-    """Markdown lines: rows added/removed, then the changed cells old → new."""
+def changes_table(changes: Changes, limit: int | None = None, total: int | None = None) -> list[str]:
+    """Markdown lines: rows added/removed, then the changed cells old → new (`total`: how many cells
+    changed, when `changes` holds only the first of them)."""
     lines = []
     if changes.rows_added:
         lines.append(f"- 新增行 / rows added ({len(changes.rows_added)}): {', '.join(changes.rows_added)}")
@@ -178,9 +177,9 @@ def changes_table(changes: Changes, limit: int | None = None) -> list[str]:
         shown = changes.cells[:limit] if limit else changes.cells
         lines += [f"| {c['row']} | {c['name']} | {c['field']} | {c['old']} | {c['new']} |".replace("\n", " ")
                   for c in shown]
-        if len(shown) < len(changes.cells):
-            lines.append(f"\n… 另有 {len(changes.cells) - len(shown)} 处 / and {len(changes.cells) - len(shown)} "
-                         "more cells (in the release record)")
+        more = max(total or 0, len(changes.cells)) - len(shown)
+        if more:
+            lines.append(f"\n… 另有 {more} 处 / and {more} more cells (in the release record)")
     return lines
 
 
@@ -199,9 +198,12 @@ def changelog(spec: Spec, records: list[dict]) -> str:
         if "rows" in record:
             lines.append(f"- 数据行 / rows: {record['rows']}")
         lines.append(f"- 文件 / files: {', '.join(record['files'].values())}")
-        changes = Changes.from_dict(record.get("changes", {}))
+        # From the portal's copy of the record, so a record restored from the portal gives the same text.
+        counts = portal_copy(record).get("changes", {})
+        changes = Changes.from_dict(counts)
         if record["kind"] == "correction":
-            lines += changes_table(changes, CELLS_SHOWN) if not changes.empty else ["- 内容无变化 / no change"]
+            lines += (changes_table(changes, CELLS_SHOWN, counts.get("cells_changed")) if not changes.empty
+                      else ["- 内容无变化 / no change"])
         lines.append("")
     return "\n".join(lines)
 
