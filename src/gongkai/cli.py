@@ -84,8 +84,10 @@ def main():
               help="Period to publish: 2024-03 (monthly), 2024-Q1 (quarterly) or 2023 (annual).")
 @click.option("--source", type=click.Path(exists=True, path_type=Path), help="Folder or file of spreadsheets.")
 @click.option("--reviewer", envvar="GONGKAI_REVIEWER", help="Who reviewed this release (审查人, a role).")
+@click.option("--correction", metavar="REASON",
+              help="Publish a changed, already published period as a correction (更正), saying why.")
 @click.option("--verbose", is_flag=True, help="Show Prefect's log lines too.")
-def run(dataset, period, source, reviewer, verbose):
+def run(dataset, period, source, reviewer, correction, verbose):
     """Check and publish one period of DATASET (e.g. relief-recipients)."""
     # Before Prefect is imported: it reads its settings once. No telemetry: the network is closed.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -109,7 +111,7 @@ def run(dataset, period, source, reviewer, verbose):
         logging.getLogger("prefect").addHandler(handler)
         try:
             result = flow(dataset=dataset, period=period, source=str(source) if source else None,
-                          reviewer=reviewer)
+                          reviewer=reviewer, correction=correction)
         except RunFailed as failed:
             progress.stop()
             _print_outcome(failed.report.as_dict())
@@ -151,7 +153,13 @@ def _check_portal(spec=None, source: Path | None = None, period: str | None = No
 def _print_outcome(report: dict) -> None:
     """Errors and warnings as a table (notes stay in the report file), then what happened."""
     print_problems([p for p in report["problems"] if p["severity"] != "info"], console)
+    changes = report.get("release", {}).get("changes", {})
+    if any(changes.get(k) for k in ("rows_added", "rows_removed", "cells_changed")):
+        _print_changes(changes, f"{report['period']} {report['release']['kind']}")
     console.print(f"{report['dataset']} {report['period']}: [bold]{report['status']}[/bold] — {report['summary']}")
+    if report.get("release", {}).get("version") and report["status"] == "published":
+        console.print(f"  release   {report['period']} {report['release']['revision']} → version "
+                      f"{report['release']['version']}")
     for name in report["uploaded"]:
         console.print(f"  uploaded  {name}")
     if report["unchanged"]:
@@ -159,6 +167,61 @@ def _print_outcome(report: dict) -> None:
     if report["dataset_url"]:
         console.print(f"  dataset   {report['dataset_url']}")
     console.print(f"  report    {report['report_file']}")
+
+
+CELLS_PRINTED = 50   # the console shows this many changed cells; the report and changelog list more
+
+
+def _print_changes(changes: dict, title: str, limit: int | None = CELLS_PRINTED) -> None:
+    """Rows added/removed, then the changed cells old → new (the table of the changelog and the report)."""
+    for label, key in (("新增行 rows added", "added"), ("删除行 rows removed", "removed")):
+        if changes.get(key):
+            console.print(f"{label} ({len(changes[key])}): {', '.join(changes[key])}")
+    cells = changes.get("cells", [])
+    if not cells:
+        return
+    table = Table(title=f"{title}: {len(cells)} 处变化 cells changed")
+    for column in ("行 row", "名称 name", "字段 field", "原值 old", "新值 new"):
+        table.add_column(column, overflow="fold")
+    for cell in cells[:limit] if limit else cells:
+        table.add_row(cell["row"], cell["name"], cell["field"], cell["old"], cell["new"])
+    console.print(table)
+    if limit and len(cells) > limit:
+        console.print(f"… 另有 {len(cells) - limit} 处 / and {len(cells) - limit} more (see the report)")
+
+
+def _revision(ctx, param, value: str) -> int:
+    text = value.lower().removeprefix("r")
+    if not text.isdigit() or int(text) < 1:
+        raise click.BadParameter(f"{value!r}: use r1, r2 … / 修订号应为 r1、r2 …")
+    return int(text)
+
+
+@main.command()
+@click.argument("dataset")
+@click.argument("period", callback=_period)
+@click.argument("old", callback=_revision)
+@click.argument("new", callback=_revision)
+def diff(dataset, period, old, new):
+    """What revision NEW of PERIOD changed against OLD: gongkai diff relief-recipients 2024-02 r1 r2."""
+    from gongkai.publish import PortalRefused, PortalUnreachable
+    from gongkai.settings import SettingsError
+
+    spec = _spec(dataset)
+    period = _period_for(spec, period)
+    try:
+        changes = pipeline.diff(spec, period, old, new)
+    except FileNotFoundError as missing:
+        console.print(f"{dataset} {period} 没有修订 {missing} / has no revision {missing}, here or on the portal; "
+                      f"published revisions: {', '.join(f'r{r}' for r in pipeline.layout_for(spec).revisions(period)) or '—'}")
+        sys.exit(EXIT_DATA_ERRORS)
+    except (PortalRefused, PortalUnreachable, SettingsError) as error:
+        console.print(str(error))
+        sys.exit(EXIT_PORTAL)
+    counts = changes.counts()
+    console.print(f"{dataset} {period} r{old} → r{new}: {counts['rows_added']} 行新增 rows added, "
+                  f"{counts['rows_removed']} 行删除 removed, {counts['cells_changed']} 处变化 cells changed")
+    _print_changes(changes.as_dict(), f"{period} r{old} → r{new}", limit=None)
 
 
 @main.command()
@@ -315,18 +378,18 @@ def show(dataset):
         sys.exit(EXIT_PORTAL)
     resources = {r["name"]: r for r in found["resources"]}
     series = [r for r in found["resources"] if r.get("period") == "all" and r["format"] in ("CSV", "Parquet")]
-    latest = found["version"]
+    # resources are listed newest period first, its current revision first (publish._page_order)
+    latest = {r["format"]: r for r in reversed(found["resources"]) if r.get("period") == found["period_end"]}
     console.print(f"\n{found['title']}\n{found['title_en']}\n")
-    console.print(f"  dataset page     {settings.url}/dataset/{found['name']}")
-    for label, name in (("latest CSV", f"{spec.name}-{latest}.csv"),
-                        ("latest Parquet", f"{spec.name}-{latest}.parquet")):
-        if name in resources:
-            console.print(f"  {label:<16} {resources[name]['url']}")
+    console.print(f"  dataset page     {settings.url}/dataset/{found['name']}  (version {found['version']})")
+    for fmt in ("CSV", "Parquet"):
+        if fmt in latest:
+            console.print(f"  {'latest ' + fmt:<16} {latest[fmt]['url']}")
     for r in series:
         console.print(f"  series {r['format']:<9} {r['url']}")
     if "datapackage.json" in resources:
         console.print(f"  datapackage      {resources['datapackage.json']['url']}")
-    table = next((r for r in series if r.get("datastore_active")), None)
+    table = next((r for r in found["resources"] if r.get("period") == "all" and r.get("datastore_active")), None)
     if table:
         sql = (f'SELECT county_name, period, SUM(rural_persons) AS rural_persons FROM "{table["id"]}" '
                "GROUP BY county_name, period ORDER BY period, county_name")

@@ -71,13 +71,18 @@ package = stage("package")(pipeline.package)
 publish = portal_stage("publish")(pipeline.publish)
 
 
-def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: str | None = None) -> RunReport:
-    """Run every stage for one period and write the report; publish only if no stage found an error."""
+def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: str | None = None,
+                correction: str | None = None) -> RunReport:
+    """Run every stage for one period and write the report; publish only if no stage found an error.
+
+    A published period whose content changed is published again only as a correction, with
+    `correction` saying why (更正理由); it becomes the period's next revision.
+    """
     log = get_run_logger()
     spec = load_spec(dataset)
     report = RunReport(dataset=spec.name, period=period)
     try:
-        report.status, report.summary = _stages(spec, report, source, reviewer, log)
+        report.status, report.summary = _stages(spec, report, source, reviewer, log, correction or "")
     except (PortalRefused, PortalUnreachable, SettingsError) as error:
         report.status, report.summary = "refused", str(error)
     try:
@@ -115,11 +120,19 @@ def flow_result(report: RunReport) -> dict | State:
     return report.as_dict()
 
 
+def _release_summary(staged: pipeline.StagedRelease) -> dict:
+    """What the report says about the release: its revision and what it changed against the last one."""
+    kind = staged.record["kind"] if staged.new else "unchanged" if staged.changes.empty else "correction-required"
+    return {"revision": f"r{staged.revision}", "kind": kind,
+            "reason": staged.record["reason"] if staged.new else "", "changes": staged.changes.as_dict()}
+
+
 def _step(log, name: str) -> None:
     log.info("[%d/%d] %s", STAGES.index(name) + 1, len(STAGES), name)
 
 
-def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | None, log) -> tuple[str, str]:
+def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | None, log,
+            correction: str = "") -> tuple[str, str]:
     """The stages in order; returns (status, summary). Any error stops the run before packaging."""
     problems = report.problems
 
@@ -153,7 +166,7 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
                              "not proactively disclosed, so not published")
     _step(log, "package")
     try:
-        staged = package(spec, table)
+        staged = package(spec, table, problems, correction, files, report.review)
     except OSError as error:  # disk full, folder read-only: nothing was sent, nothing counts as released
         _not_writable(spec, report, error)
         # The half-written staging folder is no release; removing it frees the space the report needs.
@@ -163,9 +176,14 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
         report.problems.add("chart-font-missing", Where(field=f"charts.{error.chart}"), chart=error.chart)
         shutil.rmtree(pipeline.layout_for(spec).staging(report.period), ignore_errors=True)
         return failed()
+    if staged is not None:
+        report.release = _release_summary(staged)
+    if problems.errors:   # a changed period without --correction, or a correction of nothing
+        return failed()
     _step(log, "publish")
     outcome = publish(spec, table, staged, metadata | report.review, log.info)
     report.dataset_url, report.uploaded, report.unchanged = outcome.dataset_url, outcome.uploaded, outcome.unchanged
+    report.release["version"] = staged.version
     if outcome.changed:
         return "published", f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files"
     return "unchanged", "内容未变化，未重新上传 / nothing changed, nothing re-uploaded"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gongkai import anonymize, quality
 from gongkai.deadline import publication_deadline
 from gongkai.normalize import SourceTable, normalize
-from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period,
-                             published_series_frame, sha256, write_datapackage)
+from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period, published_series_frame,
+                             read_period, release_stem, sha256, write_datapackage)
+from gongkai.package import releases
 from gongkai.problems import Problems, Where
 from gongkai.publish import Outcome, Publisher, connect
 from gongkai.report import RunReport
@@ -109,45 +112,147 @@ def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
         "notes": ckan.notes.strip(), "notes_en": ckan.notes_en.strip(),
         "license_id": ckan.license_id, "tags": [{"name": t} for t in ckan.tags],
         "disclosure": spec.disclosure, "department": spec.department, "frequency": spec.frequency,
-        "period_start": periods[0], "period_end": periods[-1], "version": periods[-1],
+        "period_start": periods[0], "period_end": periods[-1],   # version: set by the release (publish)
         "publication_deadline": publication_deadline(periods[-1], spec.deadline.working_days).isoformat(),
         "private": spec.disclosure != "proactive",
     }
 
 
-def package(spec: Spec, table: SourceTable) -> list[PackagedFile]:
-    """Stage this period; return it with every earlier released period and the series."""
-    layout = layout_for(spec)
-    staged = package_period(spec, table.frame, table.period, layout)
-    earlier = [p for p in layout.published_periods() if p != table.period]
+@dataclass
+class StagedRelease:
+    """A release staged locally, ready to publish: the same content always gives the same bytes."""
+
+    period: str
+    files: list[PackagedFile]          # every file the portal holds after it: all revisions and the series
+    current: list[PackagedFile]        # the latest revision of every period and the series (datapackage.json)
+    record: dict | None = None         # the new revision's record; None when the content is unchanged
+    changes: releases.Changes = field(default_factory=releases.Changes)
+    revision: int = 1
+    version: str = ""                  # the dataset's version once published (releases.with_versions)
+
+    @property
+    def new(self) -> bool:
+        return self.record is not None
+
+
+def package(spec: Spec, table: SourceTable, problems: Problems, correction: str = "", sources: list[Path] = (),
+            review: dict | None = None, anonymization: dict | None = None) -> StagedRelease | None:
+    """Stage this period as a new release (r1, or a correction rN+1), or as unchanged.
+
+    A published period whose content differs is staged only with a correction reason; without
+    one the problem `correction-required` says what changed and nothing is staged (None).
+    """
+    layout, period = layout_for(spec), table.period
+    latest = layout.revisions(period)[-1] if period in layout.published_periods() else 0
+    if correction and not latest:
+        problems.add("nothing-to-correct", Where(field=period), period=period)
+        return None
+    attempted = _staged_record(layout, period)   # a release sent before, e.g. when the portal died
+    revision, changes, record = latest, releases.Changes(), None
+    staged = package_period(spec, table.frame, period, layout, latest + 1)
+    if latest:
+        staged_parquet = next(f for f in staged if f.period == period and f.format == "Parquet")
+        changes = releases.compare(spec, releases.read_revision(spec, layout, period, latest),
+                                   read_period(staged_parquet.path))
+    if latest and changes.empty:
+        if correction:
+            problems.add("correction-unchanged", Where(field=period), period=period, revision=f"r{latest}")
+        staged = package_period(spec, table.frame, period, layout, latest)   # the same files as published
+    elif latest and not correction:
+        counts = changes.counts()
+        problems.add("correction-required", Where(field=period), period=period, revision=f"r{latest}",
+                     added=counts["rows_added"], removed=counts["rows_removed"], cells=counts["cells_changed"])
+        shutil.rmtree(layout.staging(period))
+        return StagedRelease(period, [], [], None, changes, latest)
+    else:
+        revision = latest + 1
+        record = releases.new_record(spec, period, revision, reason=correction, sources=list(sources),
+                                     rows=len(table.frame), files={f.name: f.sha256 for f in staged},
+                                     changes=changes, review=review or {}, anonymization=anonymization)
+        if attempted and (attempted["revision"], attempted.get("sha256")) == (record["revision"], record["sha256"]):
+            # The same release again: same published_at, so the changelog comes out byte for byte the same.
+            record["published_at"] = attempted.get("published_at", "")
     released = [PackagedFile(path, p, fmt, sha256(path))
-                for p in earlier
-                for fmt, path in (("CSV", layout.release(p) / f"{spec.name}-{p}.csv"),
-                                  ("Parquet", layout.release(p) / f"{spec.name}-{p}.parquet"))]
-    # One order whichever month is run, so datapackage.json stays byte-identical.
-    return sorted(released + staged, key=lambda f: (f.period == SERIES, f.period, f.format))
+                for p in layout.published_periods()
+                for r in layout.revisions(p) if (p, r) != (period, revision)
+                for fmt, path in (("CSV", layout.release(p) / f"{release_stem(spec.name, p, r)}.csv"),
+                                  ("Parquet", layout.release(p) / f"{release_stem(spec.name, p, r)}.parquet"))]
+    current_names = {layout.current(spec.name, p, suffix).name for p in layout.published_periods() if p != period
+                     for suffix in ("csv", "parquet")}
+    # One order whichever period is run, so datapackage.json stays byte-identical.
+    every = sorted(released + staged, key=lambda f: (f.period == SERIES, f.period, f.format, f.name))
+    current = [f for f in every if f.name in current_names or f in staged]
+    return StagedRelease(period, every, current, record, changes, revision)
+
+
+def _staged_record(layout: Layout, period: str) -> dict | None:
+    found = sorted(layout.staging(period).glob("release-r*.json"))
+    return json.loads(found[-1].read_text(encoding="utf-8")) if found else None
+
+
+def staged_files(spec: Spec, period: str) -> dict[str, str]:
+    """{file name: sha256} of the release staged for `period` (what a reviewer approves).
+
+    The data files only: datapackage.json and the changelog name the portal's URLs and are
+    written from these when publishing.
+    """
+    staging = layout_for(spec).staging(period)
+    return {path.name: sha256(path) for path in sorted(staging.rglob("*"))
+            if path.is_file() and path.suffix in (".csv", ".parquet")}
 
 
 def restore_releases(spec: Spec, progress=print) -> list[str]:
-    """Bring back published months this machine does not have, before they are needed."""
+    """Bring back published revisions this machine does not have, before they are needed."""
     settings = portal_settings()
     return Publisher(connect(settings), settings, spec, progress).restore(layout_for(spec))
 
 
-def publish(spec: Spec, table: SourceTable, staged: list[PackagedFile], metadata: dict, progress=print) -> Outcome:
+def publish(spec: Spec, table: SourceTable, staged: StagedRelease, metadata: dict, progress=print) -> Outcome:
+    """Send the staged release; it counts as published locally only once the portal took it."""
     settings = portal_settings()
     publisher = Publisher(connect(settings), settings, spec, progress)
     layout = layout_for(spec)
     folder = layout.staging(table.period)
+    record = staged.record
+    if record is not None and not record["published_at"]:
+        record["published_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    records = releases.local_records(spec, layout, record)
+    staged.version = records[-1]["version"] if record else _current_version(records)
+    metadata = {**metadata, "version": staged.version}
 
-    def write_package(urls: dict[str, str]) -> PackagedFile:
-        descriptor = datapackage(spec, staged, lambda f: urls[f.name], metadata["version"])
-        path = write_datapackage(descriptor, folder / "datapackage.json")
-        return PackagedFile(path, SERIES, "JSON", sha256(path))
+    def derive(urls: dict[str, str]) -> tuple[list[PackagedFile], dict]:
+        descriptor = datapackage(spec, staged.current, lambda f: urls[f.name], metadata["version"])
+        package_file = write_datapackage(descriptor, folder / "datapackage.json")
+        changelog = folder / f"{spec.name}-changelog.md"
+        changelog.write_text(releases.changelog(spec, records), encoding="utf-8")
+        return ([PackagedFile(package_file, SERIES, "JSON", sha256(package_file)),
+                 PackagedFile(changelog, SERIES, "Markdown", sha256(changelog))],
+                {"release_history": json.dumps(releases.history(records, urls), ensure_ascii=False)})
 
-    outcome = publisher.publish(staged, metadata, write_package)
+    fields = {}
+    if record is not None:
+        releases.write_record(record, releases.record_path(layout, table.period, staged.revision, staged=True))
+        fields = {record["files"]["CSV"]: {"release": json.dumps(releases.portal_copy(record), ensure_ascii=False)}}
+    outcome = publisher.publish(staged.files, metadata, derive, fields)
     layout.commit(table.period)
     return outcome
+
+
+def _current_version(records: list[dict]) -> str:
+    """The version the portal shows when nothing new is published: the latest release's."""
+    return max(records, key=lambda r: tuple(int(n) for n in r["version"].split(".")))["version"]
+
+
+def diff(spec: Spec, period: str, old: int, new: int) -> releases.Changes:
+    """What revision `new` of `period` changed against revision `old` (files restored from the portal if missing)."""
+    layout = layout_for(spec)
+    if not {old, new} <= set(layout.revisions(period)):
+        restore_releases(spec, progress=lambda message: None)
+    missing = sorted({old, new} - set(layout.revisions(period)))
+    if missing:
+        raise FileNotFoundError(", ".join(f"r{r}" for r in missing))
+    return releases.compare(spec, releases.read_revision(spec, layout, period, old),
+                            releases.read_revision(spec, layout, period, new))
 
 
 def write_report(spec: Spec, report: RunReport) -> Path:

@@ -230,6 +230,22 @@ KINDS: dict[str, Kind] = {
         "print(secrets.token_hex(32))')；各月须使用同一密钥，不得提交到代码库",
         "set a key the bureau keeps, e.g. export GONGKAI_HMAC_KEY=$(python3 -c 'import secrets; "
         "print(secrets.token_hex(32))'); use the same key every month and never commit it"),
+    # -- releases and corrections (package) ------------------------------------------------------
+    "correction-required": Kind(
+        E, "{period} 已发布（{revision}），本次内容与之不同：新增 {added} 行、删除 {removed} 行、{cells} 处数值变化；"
+           "未发布任何内容",
+        "{period} is already published ({revision}); this content differs: {added} rows added, {removed} removed, "
+        "{cells} cells changed; nothing was published",
+        "如需发布更正，请加 --correction \"理由\"（流程参数 correction）；变化明细见报告",
+        "to publish a correction pass --correction \"理由\" (flow parameter correction); the report lists "
+        "every change"),
+    "nothing-to-correct": Kind(
+        E, "{period} 尚未发布，无可更正；未发布任何内容", "{period} has not been published, so there is nothing to "
+           "correct; nothing was published",
+        "去掉 --correction，按新期间发布", "run it without --correction to publish it as a new period"),
+    "correction-unchanged": Kind(
+        I, "内容与已发布的 {revision} 相同，不发布更正", "the content equals the published {revision}: no correction "
+           "is published"),
     # -- writing outputs (package, report) -----------------------------------------------------
     "output-not-writable": Kind(
         E, "无法写入输出目录 {path}：{reason}", "cannot write to the output folder {path}: {reason}",

@@ -31,6 +31,7 @@ class RunReport:
     uploaded: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     review: dict = field(default_factory=dict)
+    release: dict = field(default_factory=dict)   # revision, kind, reason, version, changes (package_releases)
     report_file: str = ""            # where this report was written
     traceback: str = ""              # an internal error's traceback: in the file, never on the console
 
@@ -41,7 +42,7 @@ class RunReport:
             "errors": len(self.problems.errors), "warnings": len(self.problems.warnings),
             "problems": [p.as_dict() for p in self.problems], "dataset_url": self.dataset_url,
             "uploaded": self.uploaded, "unchanged": self.unchanged, "review": self.review,
-            "report_file": self.report_file, **({"traceback": self.traceback} if self.traceback else {}),
+            "release": self.release, "report_file": self.report_file, **({"traceback": self.traceback} if self.traceback else {}),
         }
 
     def markdown(self) -> str:
@@ -59,6 +60,8 @@ class RunReport:
         if self.uploaded or self.unchanged:
             lines.append(f"- 已上传 / uploaded: {', '.join(self.uploaded) or '无 none'}")
             lines.append(f"- 未变化 / unchanged: {', '.join(self.unchanged) or '无 none'}")
+        if self.release:
+            lines += ["", "## 发布 / Release", "", *release_lines(self.release)]
         if self.review:
             lines += ["", "## 审查记录 / Review record", ""]
             lines += [f"- {key}: {value}" for key, value in self.review.items()]
@@ -80,6 +83,19 @@ class RunReport:
         markdown = stem.with_suffix(".md")
         markdown.write_text(self.markdown(), encoding="utf-8")
         return markdown
+
+
+def release_lines(release: dict) -> list[str]:
+    """The release and every change against the last revision: rows added/removed, cells old → new."""
+    from gongkai.package.releases import Changes, changes_table
+
+    lines = [f"- 修订 / revision: {release['revision']} ({release['kind']})"]
+    if release.get("version"):
+        lines.append(f"- 版本 / version: {release['version']}")
+    if release.get("reason"):
+        lines.append(f"- 更正理由 / reason: {release['reason']}")
+    changes = Changes.from_dict(release.get("changes", {}))
+    return lines + (changes_table(changes) if not changes.empty else [])
 
 
 def _markdown_row(p: Problem) -> str:

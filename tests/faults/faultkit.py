@@ -252,18 +252,23 @@ def public_state(name: str) -> PublicState:
     assert len(names) == len(set(names)), f"duplicate resources: {names}"
     files = {}
     for resource in dataset["resources"]:
+        if resource.get("url_type") == "datastore":   # the series' DataStore table: checked below
+            continue
         content = download(resource["url"])
         assert hashlib.sha256(content).hexdigest() == resource["hash"], \
             f"{resource['name']}: the served file does not match its recorded sha256"
         files[resource["name"]] = content
     package = json.loads(files["datapackage.json"])
+    # datapackage.json describes the current release (the latest revision of every period and the series);
+    # the revisions it corrected stay listed on the page, outside it.
     described = {r["path"].rsplit("/", 1)[-1]: r.get("hash", "").removeprefix("sha256:") for r in package["resources"]}
-    for resource in dataset["resources"]:
-        if resource["name"] != "datapackage.json":
-            assert described.get(resource["name"]) == resource["hash"], \
-                f"datapackage.json and the resource {resource['name']} disagree"
+    hashes = {r["name"]: r.get("hash") for r in dataset["resources"]}
+    for name, sha in described.items():
+        assert hashes.get(name) == sha, f"datapackage.json and the resource {name} disagree"
+    assert {r["name"] for r in dataset["resources"] if r.get("period") == SERIES and r["format"] in ("CSV", "Parquet")
+            } <= set(described), "datapackage.json does not describe the series"
     assert package.get("version") == dataset["version"], (package.get("version"), dataset["version"])
-    series = next(r for r in dataset["resources"] if r.get("period") == SERIES and r["format"] == "CSV")
+    series = next(r for r in dataset["resources"] if r.get("url_type") == "datastore")
     datastore = None
     if series.get("datastore_active"):
         record = sql(f'SELECT COUNT(*) AS n, SUM(amount) AS total FROM "{series["id"]}"')[0]
@@ -275,10 +280,11 @@ def file_figures_by_sha(state: PublicState, history: dict[str, tuple[int, float]
     """The DataStore holds exactly the series named by `datastore_sha256` (history: sha256 -> figures
     of every series file ever published in the test)."""
     series = next(r for r in state.dataset["resources"] if r.get("period") == SERIES and r["format"] == "CSV")
+    table = next(r for r in state.dataset["resources"] if r.get("url_type") == "datastore")
     current = series_figures(state.files[series["name"]])
     history.setdefault(series["hash"], current)
     assert state.datastore is not None, "the series has no DataStore table"
-    held = series.get("datastore_sha256")
+    held = table.get("datastore_sha256")
     assert held in history, f"datastore_sha256 {held} names no series ever published"
     count, total = history[held]
     assert state.datastore[0] == count, (state.datastore, count, held == series["hash"])

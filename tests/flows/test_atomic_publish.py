@@ -33,9 +33,9 @@ def test_a_release_the_portal_refuses_halfway_changes_nothing(isolated_dataset, 
     # (an invalid period), as a portal failing halfway through a release would.
     original = Publisher._revise
 
-    def revise_with_a_refused_last_file(self, dataset, existing, ids, changed, metadata):
+    def revise_with_a_refused_last_file(self, dataset, ids, changed, metadata, *rest):
         changed = changed[:-1] + [dataclasses.replace(changed[-1], period="2024-13")]
-        return original(self, dataset, existing, ids, changed, metadata)
+        return original(self, dataset, ids, changed, metadata, *rest)
 
     monkeypatch.setattr(Publisher, "_revise", revise_with_a_refused_last_file)
     with pytest.raises(RunFailed) as failed:
@@ -46,14 +46,20 @@ def test_a_release_the_portal_refuses_halfway_changes_nothing(isolated_dataset, 
     monkeypatch.undo()
     assert flow(period="2024-02", source=str(directory))["status"] == "published"
     after = public_state(portal, isolated_dataset)
-    assert after["version"] == "2024-02"
+    assert after["version"] == "1.1.0"                            # a new period: +minor
     names = [name for name, _, _ in after["resources"]]
-    assert len(names) == len(set(names)) == 9                     # two months × 2, the series × 2, datapackage, 2 charts
+    assert len(names) == len(set(names)) == 11    # two months × 2, the series × 2, its table, datapackage, changelog, 2 charts
     kept = {name: rid for name, rid, _ in before["resources"]}
-    assert all(kept[name] == rid for name, rid, _ in after["resources"] if name in kept)   # stable URLs
+    # January's files keep their URLs; a file whose content changed is a new resource, never overwritten.
+    assert all(kept[name] == rid for name, rid, _ in after["resources"] if name.startswith("relief-recipients-2024-01"))
+    assert all(kept[name] != rid for name, rid, _ in after["resources"]
+               if name in ("relief-recipients-all.csv", "relief-recipients-all.parquet", "datapackage.json"))
+    assert kept["relief-recipients-datastore"] == dict((n, r) for n, r, _ in after["resources"])[
+        "relief-recipients-datastore"]                          # the DataStore table keeps its name
     # The page lists the series first, then the periods newest first.
     listed = [r["name"] for r in portal.action.package_show(id=isolated_dataset)["resources"]]
-    assert listed == ["relief-recipients-all.csv", "relief-recipients-all.parquet", "datapackage.json",
+    assert listed == ["relief-recipients-all.csv", "relief-recipients-all.parquet", "relief-recipients-datastore",
+                      "datapackage.json", "relief-recipients-changelog.md",
                       "relief-recipients-persons-trend.png", "relief-recipients-amount-trend.png",
                       "relief-recipients-2024-02.csv", "relief-recipients-2024-02.parquet",
                       "relief-recipients-2024-01.csv", "relief-recipients-2024-01.parquet"]

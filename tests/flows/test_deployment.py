@@ -207,6 +207,6 @@ def test_a_worker_runs_the_deployment_and_the_month_is_published(server, deploym
     assert worker.returncode == 0, log.read_text()
     assert f"submitting flow run '{run.id}'" in log.read_text()
     dataset = connect(portal_settings()).action.package_show(id=isolated_dataset)
-    assert dataset["version"] == "2024-01"
+    assert dataset["version"] == "1.0.0"
     assert {"relief-recipients-2024-01.csv", "relief-recipients-2024-01.parquet"} <= {
         r["name"] for r in dataset["resources"]}

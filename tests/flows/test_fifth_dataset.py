@@ -113,7 +113,7 @@ def test_the_fifth_dataset_is_published_each_quarter(published):
     assert package["title"] == "高龄津贴发放情况（按乡镇、季度）" and package["disclosure"] == "proactive"
     assert package["title_en"] == "Old-age allowance paid by township, quarterly"
     assert package["department"] == "养老服务科" and package["organization"]["name"] == "yanglao-fuwu-ke"
-    assert (package["period_start"], package["period_end"], package["version"]) == ("2024-Q1", "2024-Q2", "2024-Q2")
+    assert (package["period_start"], package["period_end"], package["version"]) == ("2024-Q1", "2024-Q2", "1.1.0")
     names = {r["name"] for r in package["resources"]}
     assert {"elderly-allowance-2024-Q1.csv", "elderly-allowance-2024-Q2.parquet",
             "elderly-allowance-all.csv", "datapackage.json"} <= names
@@ -121,7 +121,7 @@ def test_the_fifth_dataset_is_published_each_quarter(published):
 
 def test_the_datastore_adds_up_to_the_sheets(published):
     portal, package, _, quarters = published
-    series = next(r for r in package["resources"] if r["name"] == "elderly-allowance-all.csv")
+    series = next(r for r in package["resources"] if r["name"] == "elderly-allowance-datastore")
     fields = [f"{kind}_{key}" for _, key, _ in BANDS for kind in ("persons", "amount")]
     records = portal.action.datastore_search_sql(sql=(
         "SELECT period, county_code, COUNT(*) AS townships, "
@@ -137,7 +137,7 @@ def test_the_datastore_adds_up_to_the_sheets(published):
 
 def test_nothing_personal_reached_the_datastore(published):
     portal, package, _, _ = published
-    series = next(r for r in package["resources"] if r["name"] == "elderly-allowance-all.csv")
+    series = next(r for r in package["resources"] if r["name"] == "elderly-allowance-datastore")
     rows = portal.action.datastore_search(resource_id=series["id"], limit=1000)["records"]
     text = repr(rows) + repr(package)
     assert [p for p in PERSONAL if p in text] == []

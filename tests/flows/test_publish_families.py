@@ -43,7 +43,7 @@ def published(isolated_specs, family_samples, prefect_backend, flow, portal):
     for dataset, (folder, period) in FAMILIES.items():
         report = flow(dataset=dataset, period=period, source=str(directory / folder))
         package = portal.action.package_show(id=names[dataset])
-        series = next(r for r in package["resources"] if r["name"] == f"{dataset}-all.csv")
+        series = next(r for r in package["resources"] if r["name"] == f"{dataset}-datastore")
         out[dataset] = report, package, series["id"]
     return out
 
@@ -61,10 +61,10 @@ def test_each_family_is_published_with_its_metadata(published, dataset, isolated
     assert (package["title"], package["title_en"]) == (spec.ckan.title, spec.ckan.title_en)
     assert package["notes_en"].strip() == spec.ckan.notes_en.strip()
     assert package["disclosure"] == "proactive" and package["department"] == spec.department
-    assert package["version"] == period
+    assert package["version"] == "1.0.0"   # the first release
     names = {r["name"] for r in package["resources"]}
     assert {f"{dataset}-{period}.csv", f"{dataset}-{period}.parquet", f"{dataset}-all.csv",
-            f"{dataset}-all.parquet", "datapackage.json"} <= names
+            f"{dataset}-all.parquet", "datapackage.json", f"{dataset}-changelog.md"} <= names
 
 
 @pytest.mark.parametrize("dataset", list(FAMILIES))

@@ -63,8 +63,9 @@ def test_each_month_is_published_and_a_rerun_uploads_nothing(published):
     names = {r["name"] for r in dataset["resources"]}
     for period in PERIODS:
         assert {f"relief-recipients-{period}.csv", f"relief-recipients-{period}.parquet"} <= names
-    assert {"relief-recipients-all.csv", "relief-recipients-all.parquet", "datapackage.json"} <= names
-    assert dataset["version"] == "2024-03"
+    assert {"relief-recipients-all.csv", "relief-recipients-all.parquet", "datapackage.json",
+            "relief-recipients-datastore", "relief-recipients-changelog.md"} <= names
+    assert dataset["version"] == "1.2.0"   # 1.0.0, then +minor a month
     assert (dataset["period_start"], dataset["period_end"]) == ("2024-01", "2024-03")
     assert dataset["disclosure"] == "proactive" and dataset["department"] == "社会救助科"
     # 10 working days after 31 March: 清明 is 4-6 April and Sunday 7 April is a make-up workday.
@@ -106,7 +107,7 @@ def test_parquet_from_the_portal_equals_the_validated_table_and_the_source_figur
 def test_datastore_sums_equal_the_source_totals(published, samples, make_samples, portal):
     dataset, _, _ = published
     _, figures = samples
-    table = next(r for r in dataset["resources"] if r["name"] == "relief-recipients-all.csv")
+    table = next(r for r in dataset["resources"] if r["name"] == "relief-recipients-datastore")
     result = portal.action.datastore_search_sql(sql=(
         f'SELECT county_name, period, SUM(rural_persons) AS persons, SUM(rural_amount) AS amount '
         f'FROM "{table["id"]}" GROUP BY county_name, period'))

@@ -58,13 +58,41 @@ class Layout:
         return sorted(p.name for p in (self.root / "releases").glob("*")
                       if p.is_dir() and p.name[:4].isdigit() and any(p.glob("*.parquet")))
 
+    def revisions(self, period: str) -> list[int]:
+        """The revisions of a period published here (1 for r1, 2 for r2 ...), oldest first."""
+        return sorted(revision_of(p.stem) for p in self.release(period).glob("*.parquet"))
+
+    def current(self, name: str, period: str, suffix: str = "parquet") -> Path:
+        """The file of the latest revision of a published period: what the series is built from."""
+        return self.release(period) / f"{release_stem(name, period, self.revisions(period)[-1])}.{suffix}"
+
     def commit(self, period: str) -> None:
-        """Make a staged period count as published (called only after the portal took it)."""
+        """Make a staged release count as published (called only after the portal took it).
+
+        The release folder keeps every revision side by side: the new revision's files are
+        added, the series (all/) and datapackage.json are replaced by this release's.
+        """
         target = self.release(period)
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self.staging(period).rename(target)
+        target.mkdir(parents=True, exist_ok=True)
+        staging = self.staging(period)
+        for item in staging.iterdir():
+            if (target / item.name).is_dir():
+                shutil.rmtree(target / item.name)
+            item.replace(target / item.name)
+        staging.rmdir()
+
+
+REVISION = re.compile(r"-r(\d+)$")
+
+
+def release_stem(name: str, period: str, revision: int) -> str:
+    """File stem of a revision: relief-recipients-2024-03 for r1, relief-recipients-2024-03-r2 after."""
+    return f"{name}-{period}" if revision == 1 else f"{name}-{period}-r{revision}"
+
+
+def revision_of(stem: str) -> int:
+    match = REVISION.search(stem)
+    return int(match.group(1)) if match else 1
 
 
 def sha256(path: Path) -> str:
@@ -125,16 +153,17 @@ def row_order(spec: Spec) -> list[str]:
     return ["period", *[k for k in key if k != "period"]] if "period" in key else key
 
 
-def package_period(spec: Spec, frame: pd.DataFrame, period: str, layout: Layout) -> list[PackagedFile]:
-    """Stage one period's files and rebuild the series from published periods plus this one."""
+def package_period(spec: Spec, frame: pd.DataFrame, period: str, layout: Layout,
+                   revision: int = 1) -> list[PackagedFile]:
+    """Stage one revision of a period and rebuild the series from the latest revision of every
+    other published period plus this one."""
     staging = layout.staging(period)
     if staging.exists():
         shutil.rmtree(staging)
     order = row_order(spec)
     ordered = frame.sort_values(order, kind="stable").reset_index(drop=True)
-    files = write_table(spec, ordered, staging, f"{spec.name}-{period}", period)
-    earlier = [read_period(layout.release(p) / f"{spec.name}-{p}.parquet")
-               for p in layout.published_periods() if p != period]
+    files = write_table(spec, ordered, staging, release_stem(spec.name, period, revision), period)
+    earlier = [read_period(layout.current(spec.name, p)) for p in layout.published_periods() if p != period]
     series = pd.concat([*earlier, ordered]).sort_values(order, kind="stable")
     files += write_table(spec, series.reset_index(drop=True), staging / SERIES, f"{spec.name}-{SERIES}", SERIES)
     from gongkai.package.chart import draw_charts   # matplotlib loads only where a chart is drawn
@@ -148,8 +177,7 @@ def published_series_frame(spec: Spec, layout: Layout) -> pd.DataFrame | None:
     periods = layout.published_periods()
     if not periods:
         return None
-    return pd.concat([read_period(layout.release(p) / f"{spec.name}-{p}.parquet") for p in periods],
-                     ignore_index=True)
+    return pd.concat([read_period(layout.current(spec.name, p)) for p in periods], ignore_index=True)
 
 
 def datapackage(spec: Spec, files: list[PackagedFile], path_for, version: str) -> dict:

@@ -16,7 +16,7 @@ from typing import Callable
 import ckanapi
 import requests
 
-from gongkai.package import SERIES, Layout, PackagedFile, read_period
+from gongkai.package import SERIES, Layout, PackagedFile, read_period, revision_of
 from gongkai.settings import PortalSettings
 from gongkai.spec import Spec
 from gongkai.validate import load_schema
@@ -51,12 +51,15 @@ class Outcome:
 
 
 def _page_order(resources: list[dict]) -> list[dict]:
-    """The dataset page lists the series first (CSV, Parquet, datapackage.json), then periods newest first."""
-    formats = ["CSV", "Parquet", "JSON"]
+    """The dataset page lists the series first (CSV, Parquet, DataStore table, datapackage.json, changelog, charts),
+    then periods newest first, each period's current revision before the ones it corrected."""
+    formats = ["CSV", "Parquet", "DataStore", "JSON", "Markdown", "PNG"]
     series = sorted((r for r in resources if r.get("period") == SERIES),
                     key=lambda r: formats.index(r["format"]) if r["format"] in formats else len(formats))
     periods = sorted((r for r in resources if r.get("period") != SERIES), key=lambda r: r["format"] != "CSV")
-    periods.sort(key=lambda r: r.get("period") or "", reverse=True)   # stable: CSV before Parquet
+    # stable sorts: CSV before Parquet within a revision, newest revision first within a period
+    periods.sort(key=lambda r: int((r.get("revision") or "r1")[1:]), reverse=True)
+    periods.sort(key=lambda r: r.get("period") or "", reverse=True)
     return series + periods
 
 
@@ -64,8 +67,8 @@ def _metadata_differs(dataset: dict, metadata: dict) -> bool:
     """True when a metadata field the pipeline sets differs on the portal (a new review time alone does not)."""
     for key, value in metadata.items():
         have = dataset.get(key)
-        if key == "reviewed_at":
-            continue
+        if key == "reviewed_at" or (key == "release_history" and key not in dataset):
+            continue   # a portal whose schema predates release_history drops it: not a difference
         if key == "tags":
             have, value = sorted(t["name"] for t in have or []), sorted(t["name"] for t in value)
         if (bool(have) != value) if isinstance(value, bool) else ((have or "") != value):
@@ -125,28 +128,32 @@ class Publisher:
             return None
 
     def restore(self, layout: Layout) -> list[str]:
-        """Download published months missing from the local store (a new machine, a lost disk).
+        """Download published revisions missing from the local store (a new machine, a lost disk).
 
         The portal is the record of what was published: without this, the series rebuilt
-        here would silently drop earlier months.
+        here would silently drop earlier periods, and a correction would be numbered again.
+        Each revision comes back with its release record (the `release` field of its CSV).
         """
         dataset = self._find("package_show", self.spec.ckan.name)
         if not dataset:
             return []
-        local = set(layout.published_periods())
         restored = set()
         for resource in dataset["resources"]:
             period = resource.get("period", "")
-            if period in (SERIES, "") or period in local or resource["format"] not in ("CSV", "Parquet"):
+            if period in (SERIES, "") or resource["format"] not in ("CSV", "Parquet"):
                 continue
             path = layout.release(period) / resource["name"]
-            self.progress(f"restoring {resource['name']} from the portal")
-            content = self._download(resource["url"])   # nothing is written before the file is whole
-            if hashlib.sha256(content).hexdigest() != resource.get("hash"):
-                raise PortalRefused(f"{resource['name']} on the portal does not match its recorded sha256")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-            restored.add(period)
+            if not path.exists():
+                self.progress(f"restoring {resource['name']} from the portal")
+                content = self._download(resource["url"])   # nothing is written before the file is whole
+                if hashlib.sha256(content).hexdigest() != resource.get("hash"):
+                    raise PortalRefused(f"{resource['name']} on the portal does not match its recorded sha256")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+                restored.add(period)
+            record = layout.release(period) / f"release-r{revision_of(path.stem)}.json"
+            if resource.get("release") and not record.exists():
+                record.write_text(resource["release"], encoding="utf-8")
         return sorted(restored)
 
     def _download(self, url: str) -> bytes:
@@ -176,33 +183,49 @@ class Publisher:
         return self._call("package_create", name=self.spec.ckan.name, owner_org=org_id, **metadata)
 
     def publish(self, files: list[PackagedFile], metadata: dict,
-                datapackage: Callable[[dict[str, str]], PackagedFile]) -> Outcome:
-        """Every changed file and the metadata in one package_revise call, then the DataStore table.
+                derive: Callable[[dict[str, str]], tuple[list[PackagedFile], dict]],
+                fields: dict[str, dict] | None = None) -> Outcome:
+        """Every new file and the metadata in one package_revise call, then the DataStore table.
 
         CKAN applies one call in one transaction, so the public dataset shows the old release
         or the new one, never a mix: a run stopped midway (the portal killed, the network gone)
-        leaves it untouched, and the next run does the whole release again. Each file keeps its
-        resource id from release to release (stable URLs); a new file gets an id chosen here,
-        so datapackage.json can name every URL before anything is sent.
+        leaves it untouched, and the next run does the whole release again.
+
+        A resource's file is never overwritten: a file whose content changed (the series,
+        datapackage.json, the changelog) becomes a new resource with a new id, which replaces
+        the old one in the same call. CKAN writes an upload to the FileStore before its
+        transaction commits; under a new id that file is invisible until the commit, so a
+        crash in between leaves no torn file, only an unreferenced one. A revision's files
+        (relief-recipients-2024-03-r2.csv) are added once and kept. The DataStore table lives
+        on its own stable resource, so SQL queries keep their table name from release to release.
+
+        `derive(urls)` writes the files that name the others' URLs (datapackage.json, the
+        changelog) and returns them with the metadata that names them (release_history).
+        `fields` adds resource fields to a new file (its release record on the revision's CSV).
         """
         org = self.ensure_organization()
         dataset = self.ensure_dataset(org["id"], metadata)
         existing = {r["name"]: r for r in dataset["resources"]}
-        ids = {f.name: existing[f.name]["id"] if f.name in existing else str(uuid.uuid4())
-               for f in files + [PackagedFile(files[0].path.parent / "datapackage.json", SERIES, "JSON", "")]}
+        ids = {f.name: self._id_for(f, existing) for f in files}
+        table = existing.get(self._table_name()) or {"id": str(uuid.uuid4())}
         outcome = Outcome(dataset_url=f"{self.settings.url}/dataset/{dataset['name']}")
-        outcome.resource_urls = {name: f"{self.settings.url}/dataset/{dataset['id']}/resource/{rid}/download/{name}"
-                                 for name, rid in ids.items()}
-        every = files + [datapackage(outcome.resource_urls)]
+        url = f"{self.settings.url}/dataset/{dataset['id']}/resource/{{}}/download/{{}}"
+        outcome.resource_urls = {name: url.format(rid, name) for name, rid in ids.items()}
+        derived, extra = derive(outcome.resource_urls)
+        for file in derived:
+            ids[file.name] = self._id_for(file, existing)
+            outcome.resource_urls[file.name] = url.format(ids[file.name], file.name)
+        metadata = {**metadata, **extra}
+        every = files + derived
         changed = [f for f in every if existing.get(f.name, {}).get("hash") != f.sha256]
         outcome.uploaded = [f.name for f in changed]
         outcome.unchanged = [f.name for f in every if f not in changed]
-        if changed or _metadata_differs(dataset, metadata):
-            self._revise(dataset, existing, ids, changed, metadata)
+        if changed or _metadata_differs(dataset, metadata) or self._table_name() not in existing:
+            self._revise(dataset, ids, changed, metadata, table["id"], fields or {})
         series_csv = next(f for f in files if f.period == SERIES and f.format == "CSV")
-        outcome.datastore_resource_id = ids[series_csv.name]
-        # The DataStore says which series it holds: a run stopped before the load finishes it next time.
-        if existing.get(series_csv.name, {}).get("datastore_sha256") != series_csv.sha256 or changed:
+        outcome.datastore_resource_id = table["id"]
+        # The table's resource says which series it holds: a run stopped before the load finishes it next time.
+        if table.get("datastore_sha256") != series_csv.sha256 or not table.get("datastore_active"):
             self._load_datastore(outcome.datastore_resource_id, series_csv)
             self._call("resource_patch", id=outcome.datastore_resource_id, datastore_sha256=series_csv.sha256)
         self.ensure_views({outcome.datastore_resource_id: "datatables_view",
@@ -219,24 +242,44 @@ class Publisher:
             title = VIEW_TITLES[view_type]
             self._call("resource_view_create", resource_id=resource_id, view_type=view_type, title=title)
 
-    def _revise(self, dataset: dict, existing: dict, ids: dict, changed: list[PackagedFile], metadata: dict) -> None:
-        """One package_revise: kept resources as they are, changed ones with their new file, metadata."""
+    def _table_name(self) -> str:
+        return f"{self.spec.name}-datastore"
+
+    def _id_for(self, file: PackagedFile, existing: dict) -> str:
+        """The resource id of a file: kept when the portal has it with this content, else a new one."""
+        found = existing.get(file.name)
+        if found and found.get("hash") == file.sha256:
+            return found["id"]
+        if found and file.period != SERIES:   # a revision's file is immutable: never replaced
+            raise PortalRefused(
+                f"门户上的 {file.name} 与本地同一修订版本的内容不同，未作任何更改 / {file.name} on the portal differs "
+                "from the local file of the same revision; nothing was changed. A published revision is never "
+                "overwritten: remove the local copy (out/<dataset>/releases/<period>/) so it is restored from the "
+                "portal, then publish the new content as a correction (--correction).")
+        return str(uuid.uuid4())
+
+    def _revise(self, dataset: dict, ids: dict, changed: list[PackagedFile], metadata: dict, table_id: str,
+                fields: dict[str, dict]) -> None:
+        """One package_revise: kept resources as they are, new ones with their file, old copies dropped."""
         replaced = {f.name for f in changed}
         resources = [r for r in dataset["resources"] if r["name"] not in replaced]
-        uploads = {}
+        if not any(r["id"] == table_id for r in resources):
+            resources.append({"id": table_id, "name": self._table_name(), "format": "DataStore", "period": SERIES,
+                              "url": "_datastore_only_resource", "url_type": "datastore",
+                              "description": "全部期间累计序列的数据表（可用 SQL 查询）/ the series as a DataStore "
+                                             "table: query it with datastore_search or datastore_search_sql"})
         for file in changed:
-            resource = dict(existing.get(file.name, {}), id=ids[file.name], name=file.name, format=file.format,
-                            hash=file.sha256, period=file.period, description=self._describe(file),
-                            url=file.name, url_type="upload")
-            position = next((i for i, r in enumerate(dataset["resources"]) if r["name"] == file.name), None)
-            resources.insert(position if position is not None else len(resources), resource)
+            resources.append({"id": ids[file.name], "name": file.name, "format": file.format, "hash": file.sha256,
+                              "period": file.period, "revision": f"r{revision_of(file.path.stem)}",
+                              "description": self._describe(file), "url": file.name, "url_type": "upload",
+                              **fields.get(file.name, {})})
         resources = _page_order(resources)
         handles = [file.path.open("rb") for file in changed]
         try:
+            uploads = {}
             for file, handle in zip(changed, handles):
-                index = next(i for i, r in enumerate(resources) if r["name"] == file.name)
+                index = next(i for i, r in enumerate(resources) if r["id"] == ids[file.name])
                 uploads[f"update__resources__{index}__upload"] = (file.name, handle)
-            for file in changed:
                 self.progress(f"uploading {file.name}")
             # A multipart request carries strings only: the structured arguments go as JSON.
             self._call("package_revise", files=uploads, match=json.dumps({"id": dataset["id"]}),
@@ -248,11 +291,15 @@ class Publisher:
 
     @staticmethod
     def _describe(file: PackagedFile) -> str:
+        if file.format == "Markdown":
+            return "更新记录：每次发布与更正的内容 / changelog: every release and what each correction changed"
         if file.format == "JSON":
             return "Frictionless Data Package：各文件的表结构与 sha256 / schema and sha256 of every file"
         if file.format == "PNG":
             return "趋势图：各期合计，空缺为有抑制或缺报的期 / trend chart of the totals per period (gaps: suppressed or missing cells)"
-        what = "全部月份累计序列 / cumulative series, all months" if file.period == SERIES else f"{file.period}"
+        revision = revision_of(file.path.stem)
+        what = ("全部期间累计序列（各期间最新修订）/ cumulative series, latest revision of every period"
+                if file.period == SERIES else f"{file.period} r{revision}" + (" 更正 correction" if revision > 1 else ""))
         return f"{what}（{file.format}）"
 
     def _load_datastore(self, resource_id: str, series_csv: PackagedFile) -> None:
