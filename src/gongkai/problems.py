@@ -93,6 +93,15 @@ KINDS: dict[str, Kind] = {
         "发布前请核实", "confirm the figure before publishing"),
     "personal-data-dropped": Kind(
         I, "已删除含个人信息的表尾/备注行：{what}", "dropped a footer/note row holding personal data: {what}"),
+    "person-level-data": Kind(
+        E, "这是个人名单（花名册）：表头有{columns}等个人信息列；汇总数据集 {dataset} 只接受统计数，不接受个人记录",
+        "this is a roster of individuals: its header has {columns_en} columns; the aggregate dataset {dataset} "
+        "accepts counts only, not records of persons",
+        "请提交汇总表；个人名单须按花名册规格处理（见 README“Rosters”），不会上传到门户",
+        "send the aggregate table; a roster needs a roster spec (see README 'Rosters') and never reaches the portal"),
+    "personal-column-dropped": Kind(
+        I, "列“{header}”含个人信息（{kind}），未读取，不发布", "column '{header}' holds personal data ({kind_en}): "
+        "not read, not published", "发布前可从源表中删除该列", "you may delete the column from the source"),
     # -- the layout engine -------------------------------------------------------------------
     "period-conflict": Kind(
         E, "期间不一致：此处写的是 {found}，{first_where} 写的是 {first}",
@@ -261,6 +270,8 @@ class Problems(list):
         from gongkai.anonymize.pii import mask_text
 
         params = {k: mask_text(v) if isinstance(v, str) else v for k, v in params.items()}
+        # The place too: a sheet or file can be named after a person's ID or phone.
+        where = Where(mask_text(where.file), mask_text(where.sheet), where.cell, mask_text(where.field))
         problem = Problem(slug, where, params)
         if problem not in self:   # a file read twice (periods, then rows) says a thing once
             self.append(problem)

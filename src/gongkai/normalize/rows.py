@@ -28,6 +28,14 @@ FOOTER_LABELS = re.compile(r"(填表人|填报人|制表人|审核人|经办人|
 NUMERIC = {"integer", "number"}
 
 
+def _found_in(texts: list[str]) -> str:
+    """What the PII gate saw in dropped rows, masked: "；含手机号 138****2222", so the officer knows it was there."""
+    from gongkai.anonymize.pii import KIND_ZH, find_pii
+
+    hits = [hit for text in texts for hit in find_pii(text)]
+    return "；含" + "、".join(f"{KIND_ZH[hit.kind]} {hit.masked}" for hit in hits) if hits else ""
+
+
 @dataclass
 class SumCheck:
     """A row that states a sum of other rows: a 合计, a 小计, a county's own row, a parent item, 其中.
@@ -432,7 +440,7 @@ class TableBody:
         labels = list(dict.fromkeys(FOOTER_LABELS.findall("\n".join(texts))))
         rows = sum(1 for row in sheet.rows[r:] if any(compact(v) for v in row if v is not None))
         what = "、".join(labels) if labels else "表尾"
-        self.problems.add("personal-data-dropped", sheet.where(r, 0), what=f"{what}（{rows} 行）")
+        self.problems.add("personal-data-dropped", sheet.where(r, 0), what=f"{what}（{rows} 行）{_found_in(texts)}")
 
     # -- budget-style hierarchy --------------------------------------------------------------
 
