@@ -6,6 +6,7 @@ fixes a spreadsheet once, not once per error. Tests assert on slugs and places.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -246,11 +247,11 @@ class Problem:
 
     @property
     def message_zh(self) -> str:
-        return self.kind.zh.format(**self.params)
+        return _MESSAGE.format(self.kind.zh, **self.params)
 
     @property
     def message_en(self) -> str:
-        return self.kind.en.format(**self.params)
+        return _MESSAGE.format(self.kind.en, **self.params)
 
     def as_dict(self) -> dict:
         return {
@@ -261,15 +262,38 @@ class Problem:
         }
 
 
+class _MessageFormatter(string.Formatter):
+    """str.format, except that a masked number (now text, 138****5678) ignores its number format (+.0%)."""
+
+    def format_field(self, value, format_spec):
+        try:
+            return super().format_field(value, format_spec)
+        except (TypeError, ValueError):
+            return str(value)
+
+
+_MESSAGE = _MessageFormatter()
+
+
+def _masked(value, mask_text, find_pii_in_value):
+    """A message parameter with every personal identifier masked: text, and numbers (a summed-up ID)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e10:
+        hits = find_pii_in_value(value)   # numbers below 10^10 hold no identifier
+        return " ".join(hit.masked for hit in hits) if hits else value
+    return value
+
+
 class Problems(list):
     """The problems of one run, in the order found."""
 
     def add(self, slug: str, where: Where = Where(), **params) -> Problem:
         # Every value a message quotes passes the one masking function: no ID, card, phone or
         # e-mail ever reaches the console, a report, a log or a Prefect state in clear.
-        from gongkai.anonymize.pii import mask_text
+        from gongkai.anonymize.pii import find_pii_in_value, mask_text
 
-        params = {k: mask_text(v) if isinstance(v, str) else v for k, v in params.items()}
+        params = {k: _masked(v, mask_text, find_pii_in_value) for k, v in params.items()}
         # The place too: a sheet or file can be named after a person's ID or phone.
         where = Where(mask_text(where.file), mask_text(where.sheet), where.cell, mask_text(where.field))
         problem = Problem(slug, where, params)

@@ -87,7 +87,19 @@ def mask_as(kind: str, value: object) -> str:
     return f"[{zh} {en}]"
 
 
+# A place name ends like one; a lone surname-first word of 2–3 characters in a number or date cell does not.
+PLACE_ENDINGS = re.compile(r"[镇乡村街道区县市州省组队]$")
+
+
+def looks_like_name(text: str) -> bool:
+    """2–3 Chinese characters starting with a common surname, not a place: 高国 typed into a count column."""
+    from gongkai.anonymize.pii import SURNAMES
+
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", text)) and text[0] in SURNAMES and not PLACE_ENDINGS.search(text)
+
+
 def quote(header: object, text: str) -> str:
-    """A cell's text for a message: masked by its column's kind when the column is personal."""
-    kind = personal_kind(header)
+    """A number or date cell's text for a message: masked by its column's kind when the column is
+    personal, and as a name when it looks like one (a roster pasted into the wrong template)."""
+    kind = personal_kind(header) or ("name" if looks_like_name(text.strip()) else None)
     return mask_as(kind, text) if kind else text

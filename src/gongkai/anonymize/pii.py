@@ -52,6 +52,9 @@ _SCIENTIFIC = re.compile(r"(?<![\d.])\d(?:\.\d+)?[eE]\+?(\d{2})(?![\d])")
 # are not numbers. They are blanked (same length, so positions hold) before scanning.
 # 16–19 digits in a column whose header says it holds accounts: an account, whatever Luhn says.
 _ACCOUNT = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
+# In a message, any other run of 15 or more digits: no count, amount or code a message quotes is that
+# long (division codes have 12), so it is an ID or account that failed its check, or one summed into a total.
+_LONG_DIGITS = re.compile(r"(?<!\d)\d{15,}(?!\d)")
 # The most common surnames (over 85% of the population) and the compound ones.
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
             "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
@@ -125,14 +128,14 @@ def by_length(digits: str) -> str:
 def mask_text(text: str, names: Collection[str] = ()) -> str:
     """The text with every personal identifier in it (and any of `names`) masked, for messages, reports and logs."""
     hits = find_pii(text, names)
-    if not hits:
-        return text
-    normalized = unicodedata.normalize("NFKC", text)   # hit positions are in this; lengths match
-    out, last = [], 0
-    for hit in hits:
-        out += [normalized[last:hit.start], hit.masked]
-        last = hit.end
-    return "".join(out + [normalized[last:]])
+    if hits:
+        normalized = unicodedata.normalize("NFKC", text)   # hit positions are in this; lengths match
+        out, last = [], 0
+        for hit in hits:
+            out += [normalized[last:hit.start], hit.masked]
+            last = hit.end
+        text = "".join(out + [normalized[last:]])
+    return _LONG_DIGITS.sub(lambda m: by_length(m.group()), text)
 
 
 def _mask_email(address: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from gongkai.anonymize.columns import KIND_LABELS, is_person_level, personal_columns, personal_header, quote
+from gongkai.anonymize.columns import (KIND_LABELS, is_person_level, mask_as, personal_columns, personal_header,
+                                      personal_kind, quote)
 from gongkai.extract import CellError, Sheet, cell_ref
 from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock, HeaderMatcher, find_header
 from gongkai.normalize.rows import SheetResult, TableBody
@@ -289,7 +290,8 @@ class SheetReader:
                 self.problems.add("not-a-date", where_at(), field=label, value=quote(label, as_text(raw).strip()))
             return date.isoformat() if date else None
         if escaped := invisible_characters(raw):
-            self.problems.add("invisible-characters", where_at(), value=quote(label, escaped))
+            self.problems.add("invisible-characters", where_at(), value=mask_as(kind, escaped) if (
+                kind := personal_kind(label)) else escaped)
         # Published as written (全角 punctuation stays); only invisible characters and runs of blanks go.
         text = " ".join(strip_invisible(raw).split()) if raw is not None else ""
         if column and column.values:
