@@ -153,3 +153,15 @@ def test_project_texts_without_a_person_are_not_names(datasets, tmp_path):
     path = _save(tmp_path / "武定县2023.xlsx", {"2023年": lottery_rows(
         G4="户主要为农村留守老人，申请人数120人", G5="王家村敬老院改造，救助对象已全部入住")})
     assert pii(check("lottery-fund", path, "2023")) == []
+
+
+def test_an_exception_a_stage_raises_reaches_prefect_masked():
+    """Prefect logs a failed task's exception and keeps it in the task's state: its message is masked first."""
+    from gongkai.flow import masking_errors
+
+    def fails(value):
+        raise ValueError(f"could not convert {value!r} for 532329196403122110")
+
+    with pytest.raises(ValueError) as raised:
+        masking_errors(fails)("13812345678")
+    assert str(raised.value) == "could not convert '138****5678' for [18位 18 digits]"
