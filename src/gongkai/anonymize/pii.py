@@ -24,7 +24,6 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from gongkai.anonymize.columns import KIND_LABELS, mask_as
-
 from gongkai.problems import Problems, Where
 
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
@@ -48,14 +47,12 @@ _MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # 4.40524E+17, 5.32329199E+17, 4.4052419900101E17: digits Excel lost when it took an ID for a number.
 _SCIENTIFIC = re.compile(r"(?<![\d.])\d(?:\.\d+)?[eE]\+?(\d{2})(?![\d])")
-# sha256 digests and CKAN/UUID ids in datapackage.json and metadata: hex, with digit runs that
-# are not numbers. They are blanked (same length, so positions hold) before scanning.
 # 16–19 digits in a column whose header says it holds accounts: an account, whatever Luhn says.
 _ACCOUNT = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
 # In a message, any other run of 15 or more digits: no count, amount or code a message quotes is that
 # long (division codes have 12), so it is an ID or account that failed its check, or one summed into a total.
 _LONG_DIGITS = re.compile(r"(?<!\d)\d{15,}(?!\d)")
-# The most common surnames (over 85% of the population) and the compound ones.
+# Common surnames (about the 330 most frequent) and the compound ones: a name mention starts with one.
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
             "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
             "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
@@ -67,6 +64,8 @@ COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫",
 # 姓名：王某某, 户主王建国, 申请人: 李秀英 — a label that introduces a person, then a surname and one or two characters.
 _NAME_MENTION = re.compile(r"(?:姓名|户主|申请人|救助对象|收款人|领款人|持卡人|监护人)[:：]?\s*"
                            r"((?:" + "|".join(COMPOUND_SURNAMES) + "|[" + SURNAMES + r"])[\u4e00-\u9fff]{1,2})")
+# sha256 digests and CKAN/UUID ids in datapackage.json and metadata: hex, with digit runs that
+# are not numbers. They are blanked (same length, so positions hold) before scanning.
 _HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{32,}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
                         r"(?![0-9A-Za-z])")
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gongkai.anonymize.pii import KIND_ZH, find_pii
 from gongkai.extract import cell_ref
 from gongkai.normalize.header import Found, HeaderBlock
 from gongkai.normalize.outline import Item, Outline
@@ -30,8 +31,6 @@ NUMERIC = {"integer", "number"}
 
 def _found_in(texts: list[str]) -> str:
     """What the PII gate saw in dropped rows, masked: "；含手机号 138****2222", so the officer knows it was there."""
-    from gongkai.anonymize.pii import KIND_ZH, find_pii
-
     hits = [hit for text in texts for hit in find_pii(text)]
     return "；含" + "、".join(f"{KIND_ZH[hit.kind]} {hit.masked}" for hit in hits) if hits else ""
 
