@@ -165,3 +165,17 @@ def test_an_exception_a_stage_raises_reaches_prefect_masked():
     with pytest.raises(ValueError) as raised:
         masking_errors(fails)("13812345678")
     assert str(raised.value) == "could not convert '138****5678' for [18位 18 digits]"
+
+
+def test_a_spec_that_declares_a_name_column_reads_individuals_on_purpose(datasets, tmp_path):
+    """A roster spec (the roster engineer's) is not refused as person-level, and its name column is personal
+    to the gate whatever the values: they never reach an output."""
+    header = [*HEADER[:3], "户主姓名", *HEADER[4:], "联系电话"]
+    spec_path = datasets / "lottery-fund.yaml"
+    spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    spec["source"]["columns"]["实施单位"]["aliases"].append("户主姓名")
+    spec_path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    path = _save(tmp_path / "武定县2023.xlsx", {"2023年": lottery_rows(header, D4="高国")})
+    problems = check("lottery-fund", path, "2023")
+    assert "person-level-data" not in {p.slug for p in problems}
+    assert ("D4", "name", "高*") in pii(problems)

@@ -29,7 +29,12 @@ def person_level_header(sheet: Sheet, matcher: HeaderMatcher) -> tuple[Where, di
 
 
 def refuse_person_level(spec: Spec, sheet: Sheet, matcher: HeaderMatcher, problems: Problems) -> bool:
-    """True (and the one problem that says so) if the sheet lists individuals: it is never read further."""
+    """True (and the one problem that says so) if the sheet lists individuals: it is never read further.
+
+    A spec that itself declares a personal column (a roster spec's 户主姓名) reads individuals on purpose.
+    """
+    if any(personal_kind(header) for header, _ in spec.source.column_specs):
+        return False
     found = person_level_header(sheet, matcher)
     if found is None:
         return False
