@@ -313,7 +313,9 @@ def notice(dataset, period, source, out):
 
 def _report_bug(spec, report: RunReport, out: Path | None) -> None:
     report.status, report.summary = "crashed", "内部错误（程序缺陷）/ internal error (a bug in gongkai)"
-    report.traceback = traceback.format_exc()
+    from gongkai.anonymize import mask_text
+
+    report.traceback = mask_text(traceback.format_exc())   # an exception may quote a cell
     path = report.write((out or pipeline.layout_for(spec).root) / "reports")
     console.print(f"内部错误，这是 gongkai 的缺陷，不是数据的问题 / internal error: this is a bug in gongkai, "
                   f"not a problem with the data.\n  The traceback is in {path}; please send it to the maintainers.")

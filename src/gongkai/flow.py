@@ -6,6 +6,7 @@ Retries only where a failure is transient (the portal did not answer); bad data 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -51,9 +52,29 @@ def _only_transient(task, task_run, state) -> bool:
     return False
 
 
+def masking_errors(function):
+    """The stage, except that an exception it raises has every personal value in its message masked
+    before Prefect logs it and stores it in the task's state (a library's error can quote a cell)."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            from gongkai.anonymize import mask_text
+
+            error.args = tuple(mask_text(a) if isinstance(a, str) else a for a in error.args)
+            raise
+
+    return run
+
+
 def stage(name: str, **options):
     # Inputs are DataFrames and problem collectors, not cacheable values.
-    return task(name=name, cache_policy=NO_CACHE, **options)
+    def make(function):
+        return task(name=name, cache_policy=NO_CACHE, **options)(masking_errors(function))
+
+    return make
 
 
 def portal_stage(name: str):

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import shutil
 from dataclasses import dataclass, field
+from collections.abc import Collection
 from pathlib import Path
 
 from gongkai import anonymize, quality
@@ -88,10 +89,14 @@ def periods_after_release(spec: Spec, period: str) -> list[str]:
     return sorted({*layout_for(spec).published_periods(), period})
 
 
-def scan_outputs(table: SourceTable, metadata: dict, problems: Problems) -> None:
-    """The PII gate: every output cell, column name and metadata field."""
-    anonymize.scan_frame(table.frame, table.where, problems)
-    anonymize.scan_text(json.dumps(metadata, ensure_ascii=False), Where(field="CKAN metadata"), problems)
+def scan_outputs(table: SourceTable, metadata: dict, problems: Problems, names: Collection[str] = ()) -> None:
+    """The PII gate: every output cell, column name and metadata field.
+
+    Fields read from a personal column (姓名, 身份证号码 …) are personal whatever their values;
+    `names` (a roster's own) are looked for in every text.
+    """
+    anonymize.scan_frame(table.frame, table.where, problems, names, table.personal_fields())
+    anonymize.scan_text(json.dumps(metadata, ensure_ascii=False), Where(field="CKAN metadata"), problems, names)
 
 
 def review_record(spec: Spec, reviewer: str) -> dict:

@@ -6,6 +6,7 @@ fixes a spreadsheet once, not once per error. Tests assert on slugs and places.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -93,6 +94,15 @@ KINDS: dict[str, Kind] = {
         "发布前请核实", "confirm the figure before publishing"),
     "personal-data-dropped": Kind(
         I, "已删除含个人信息的表尾/备注行：{what}", "dropped a footer/note row holding personal data: {what}"),
+    "person-level-data": Kind(
+        E, "这是个人名单（花名册）：表头有{columns}等个人信息列；汇总数据集 {dataset} 只接受统计数，不接受个人记录",
+        "this is a roster of individuals: its header has {columns_en} columns; the aggregate dataset {dataset} "
+        "accepts counts only, not records of persons",
+        "请提交汇总表；个人名单须按花名册规格处理（见 README“Rosters”），不会上传到门户",
+        "send the aggregate table; a roster needs a roster spec (see README 'Rosters') and never reaches the portal"),
+    "personal-column-dropped": Kind(
+        I, "列“{header}”含个人信息（{kind}），未读取，不发布", "column '{header}' holds personal data ({kind_en}): "
+        "not read, not published", "发布前可从源表中删除该列", "you may delete the column from the source"),
     # -- the layout engine -------------------------------------------------------------------
     "period-conflict": Kind(
         E, "期间不一致：此处写的是 {found}，{first_where} 写的是 {first}",
@@ -291,11 +301,11 @@ class Problem:
 
     @property
     def message_zh(self) -> str:
-        return self.kind.zh.format(**self.params)
+        return _MESSAGE.format(self.kind.zh, **self.params)
 
     @property
     def message_en(self) -> str:
-        return self.kind.en.format(**self.params)
+        return _MESSAGE.format(self.kind.en, **self.params)
 
     def as_dict(self) -> dict:
         return {
@@ -306,15 +316,40 @@ class Problem:
         }
 
 
+class _MessageFormatter(string.Formatter):
+    """str.format, except that a masked number (now text, 138****5678) ignores its number format (+.0%)."""
+
+    def format_field(self, value, format_spec):
+        try:
+            return super().format_field(value, format_spec)
+        except (TypeError, ValueError):
+            return str(value)
+
+
+_MESSAGE = _MessageFormatter()
+
+
+def _masked(value, mask_text, find_pii_in_value):
+    """A message parameter with every personal identifier masked: text, and numbers (a summed-up ID)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e10:
+        hits = find_pii_in_value(value)   # numbers below 10^10 hold no identifier
+        return " ".join(hit.masked for hit in hits) if hits else value
+    return value
+
+
 class Problems(list):
     """The problems of one run, in the order found."""
 
     def add(self, slug: str, where: Where = Where(), **params) -> Problem:
         # Every value a message quotes passes the one masking function: no ID, card, phone or
         # e-mail ever reaches the console, a report, a log or a Prefect state in clear.
-        from gongkai.anonymize.pii import mask_text
+        from gongkai.anonymize.pii import find_pii_in_value, mask_text
 
-        params = {k: mask_text(v) if isinstance(v, str) else v for k, v in params.items()}
+        params = {k: _masked(v, mask_text, find_pii_in_value) for k, v in params.items()}
+        # The place too: a sheet or file can be named after a person's ID or phone.
+        where = Where(mask_text(where.file), mask_text(where.sheet), where.cell, mask_text(where.field))
         problem = Problem(slug, where, params)
         if problem not in self:   # a file read twice (periods, then rows) says a thing once
             self.append(problem)

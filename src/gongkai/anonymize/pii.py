@@ -1,10 +1,12 @@
-"""The PII gate: find resident ID numbers, mobiles, bank cards and e-mail in anything about to be published.
+"""The PII gate: find resident ID numbers, mobiles, bank cards, e-mail and names in anything about to be published.
 
 Precision matters as much as recall: published tables are full of 12-digit division codes,
 periods and amounts, and none of them may trip the gate. So every pattern is anchored on
 digit boundaries (no digit before or after: a fragment of a longer run is not an ID) and
 backed by a check the real thing passes: the GB 11643 check digit and a birth date for IDs,
-Luhn for cards.
+Luhn for cards (python-stdnum's). Names are found only where the text says so (姓名：王某某,
+户主王建国: a label and a common surname) or when they are a roster's own names, passed in.
+A column known to be personal (columns.py) needs no checksum: every value in it is a hit.
 """
 
 from __future__ import annotations
@@ -13,25 +15,29 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import pandas as pd
+from stdnum import luhn
+from stdnum.cn import ric
 
+from gongkai.anonymize.columns import KIND_LABELS, mask_as
 from gongkai.problems import Problems, Where
 
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-ID_CHECK_CHARS = "10X98765432"   # indexed by the weighted sum mod 11
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 KIND_ZH = {
     "id18": "身份证号", "id15": "15位身份证号", "mobile": "手机号", "bank-card": "银行卡号",
     "email": "电子邮箱", "mangled-id": "被 Excel 转成科学计数法的证件号/卡号",
+    **{kind: zh for kind, (zh, _) in KIND_LABELS.items()},
 }
 KIND_EN = {
     "id18": "resident ID number", "id15": "15-digit resident ID number", "mobile": "mobile number",
     "bank-card": "bank card number", "email": "e-mail address",
     "mangled-id": "ID or card number turned into scientific notation by Excel",
+    **{kind: en for kind, (_, en) in KIND_LABELS.items()},
 }
 
 _ID18 = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
@@ -41,6 +47,23 @@ _MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # 4.40524E+17, 5.32329199E+17, 4.4052419900101E17: digits Excel lost when it took an ID for a number.
 _SCIENTIFIC = re.compile(r"(?<![\d.])\d(?:\.\d+)?[eE]\+?(\d{2})(?![\d])")
+# 16–19 digits in a column whose header says it holds accounts: an account, whatever Luhn says.
+_ACCOUNT = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
+# In a message, any other run of 15 or more digits: no count, amount or code a message quotes is that
+# long (division codes have 12), so it is an ID or account that failed its check, or one summed into a total.
+_LONG_DIGITS = re.compile(r"(?<!\d)\d{15,}(?!\d)")
+# Common surnames (about the 330 most frequent) and the compound ones: a name mention starts with one.
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+            "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+            "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
+            "毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦"
+            "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
+            "明佘池查麻苑迟邝")
+COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "公孙", "尉迟", "长孙", "宇文",
+                     "夏侯", "端木", "司徒", "独孤")
+# 姓名：王某某, 户主王建国, 申请人: 李秀英 — a label that introduces a person, then a surname and one or two characters.
+_NAME_MENTION = re.compile(r"(?:姓名|户主|申请人|救助对象|收款人|领款人|持卡人|监护人)[:：]?\s*"
+                           r"((?:" + "|".join(COMPOUND_SURNAMES) + "|[" + SURNAMES + r"])[\u4e00-\u9fff]{1,2})")
 # sha256 digests and CKAN/UUID ids in datapackage.json and metadata: hex, with digit runs that
 # are not numbers. They are blanked (same length, so positions hold) before scanning.
 _HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{32,}|[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})"
@@ -49,14 +72,14 @@ _HEX_TOKEN = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{32,}|[0-9a-fA-F]{8}(?:-
 
 @dataclass(frozen=True)
 class Hit:
-    kind: str       # id18 | id15 | mobile | bank-card | email | mangled-id
+    kind: str       # id18 | id15 | mobile | bank-card | email | mangled-id | name, or a column's kind
     masked: str     # safe to show in a report
     start: int = 0
     end: int = 0
 
 
 def id18_check_char(first17: str) -> str:
-    return ID_CHECK_CHARS[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+    return ric.calc_check_digit(first17 + "0")   # stdnum takes the number with a check digit in place
 
 
 def _plausible_birth(year: int, month: int, day: int) -> bool:
@@ -84,13 +107,7 @@ def is_resident_id15(text: str) -> bool:
 
 
 def luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        d = int(char)
-        if position % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
+    return luhn.is_valid(digits)
 
 
 def is_bank_card(digits: str) -> bool:
@@ -102,22 +119,22 @@ def _mask_digits(digits: str, keep_start: int, keep_end: int) -> str:
     return digits[:keep_start] + "*" * (len(digits) - keep_start - keep_end) + digits[len(digits) - keep_end:]
 
 
-def _by_length(digits: str) -> str:
+def by_length(digits: str) -> str:
     """IDs and cards are named by length only: no digit of them is ever shown."""
     return f"[{len(digits)}位 {len(digits)} digits]"
 
 
-def mask_text(text: str) -> str:
-    """The text with every personal identifier in it masked, for messages, reports and logs."""
-    hits = find_pii(text)
-    if not hits:
-        return text
-    normalized = unicodedata.normalize("NFKC", text)   # hit positions are in this; lengths match
-    out, last = [], 0
-    for hit in hits:
-        out += [normalized[last:hit.start], hit.masked]
-        last = hit.end
-    return "".join(out + [normalized[last:]])
+def mask_text(text: str, names: Collection[str] = ()) -> str:
+    """The text with every personal identifier in it (and any of `names`) masked, for messages, reports and logs."""
+    hits = find_pii(text, names)
+    if hits:
+        normalized = unicodedata.normalize("NFKC", text)   # hit positions are in this; lengths match
+        out, last = [], 0
+        for hit in hits:
+            out += [normalized[last:hit.start], hit.masked]
+            last = hit.end
+        text = "".join(out + [normalized[last:]])
+    return _LONG_DIGITS.sub(lambda m: by_length(m.group()), text)
 
 
 def _mask_email(address: str) -> str:
@@ -125,8 +142,18 @@ def _mask_email(address: str) -> str:
     return f"{user[:1]}***@{domain}"
 
 
-def find_pii(text: str) -> list[Hit]:
-    """Every personal-data hit in text, masked, in order of position. Overlapping matches count once."""
+@lru_cache(maxsize=8)
+def _names_pattern(names: frozenset[str]) -> re.Pattern | None:
+    names = sorted((n for n in names if len(n) >= 2), key=len, reverse=True)   # 欧阳建国 before 欧阳建
+    return re.compile("|".join(map(re.escape, names))) if names else None
+
+
+def find_pii(text: str, names: Collection[str] = (), column_kind: str | None = None) -> list[Hit]:
+    """Every personal-data hit in text, masked, in order of position. Overlapping matches count once.
+
+    `names` are a roster's own names, found wherever they occur; `column_kind` is the kind of the
+    column the text comes from (columns.py): in a bank-account column 16–19 digits are an account.
+    """
     text = unicodedata.normalize("NFKC", text)   # full-width digits and ＠ become ASCII; lengths stay
     text = _HEX_TOKEN.sub(lambda m: " " * len(m.group()) if re.search("[a-fA-F]", m.group()) else m.group(), text)
     hits: list[Hit] = []
@@ -141,14 +168,14 @@ def find_pii(text: str) -> list[Hit]:
 
     for match in _ID18.finditer(text):
         if is_resident_id18(match.group()):
-            claim(match, Hit("id18", _by_length(match.group())))
+            claim(match, Hit("id18", by_length(match.group())))
     for match in _ID15.finditer(text):
         if is_resident_id15(match.group()):
-            claim(match, Hit("id15", _by_length(match.group())))
+            claim(match, Hit("id15", by_length(match.group())))
     for match in _CARD.finditer(text):
         digits = re.sub(r"\D", "", match.group())
         if is_bank_card(digits):
-            claim(match, Hit("bank-card", _by_length(digits)))
+            claim(match, Hit("bank-card", by_length(digits)))
     for match in _MOBILE.finditer(text):
         digits = re.sub(r"\D", "", match.group())[-11:]
         claim(match, Hit("mobile", _mask_digits(digits, 3, 4)))
@@ -157,7 +184,25 @@ def find_pii(text: str) -> list[Hit]:
     for match in _SCIENTIFIC.finditer(text):
         if int(match.group(1)) >= 14:
             claim(match, Hit("mangled-id", _mask_scientific(match.group())))
+    if column_kind == "bank-account":
+        for match in _ACCOUNT.finditer(text):
+            claim(match, Hit("bank-account", by_length(match.group())))
+    if (pattern := _names_pattern(frozenset(names))) is not None:
+        for match in pattern.finditer(text):
+            claim(match, Hit("name", mask_name(match.group())))
+    for match in _NAME_MENTION.finditer(text):
+        claim(_Span(match.span(1)), Hit("name", mask_name(match.group(1))))
     return sorted(hits, key=lambda h: h.start)
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A match's group as `claim` takes it: only the name after 姓名： is personal, not the label."""
+
+    bounds: tuple[int, int]
+
+    def span(self) -> tuple[int, int]:
+        return self.bounds
 
 
 def _mask_scientific(rendered: str) -> str:
@@ -165,12 +210,16 @@ def _mask_scientific(rendered: str) -> str:
     return f"[*.*****E{exponent}]"
 
 
-def find_pii_in_value(value: object) -> list[Hit]:
-    """A cell as it will be written: numbers as their digits, floats ≥ 1e14 as Excel-mangled IDs/cards."""
-    if value is None or value is pd.NA:
+def find_pii_in_value(value: object, names: Collection[str] = (), column_kind: str | None = None) -> list[Hit]:
+    """A cell as it will be written: numbers as their digits, floats ≥ 1e14 as Excel-mangled IDs/cards.
+
+    In a personal column (`column_kind`), any value is personal, named by the column's kind.
+    """
+    if value is None or value is pd.NA or isinstance(value, bool):
         return []
-    if isinstance(value, bool):
-        return []
+    if column_kind is not None:
+        masked = mask_as(column_kind, value)
+        return [Hit(column_kind, masked)] if masked else []
     if isinstance(value, float) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") == "f"):
         number = float(value)
         if math.isnan(number) or math.isinf(number):
@@ -190,48 +239,56 @@ def find_pii_in_value(value: object) -> list[Hit]:
             # and no aggregate count reaches 100 trillion.
             hits = [Hit("mangled-id", _mask_scientific(f"{number:.5E}"))]
         return hits
-    return find_pii(str(value))
+    return find_pii(str(value), names)
 
 
 def _add(problems: Problems, where: Where, hit: Hit) -> None:
     problems.add("pii-detected", where, kind=KIND_ZH[hit.kind], kind_en=KIND_EN[hit.kind], masked=hit.masked)
 
 
-def scan_for_pii(items: Iterable[tuple[Where, object]], problems: Problems) -> int:
+def scan_for_pii(items: Iterable[tuple[Where, object]], problems: Problems, names: Collection[str] = (),
+                 column_kind: str | None = None) -> int:
     """Scan (place, value) pairs; each hit is a `pii-detected` error. Returns the number of hits."""
     count = 0
     for where, value in items:
-        for hit in find_pii_in_value(value):
+        for hit in find_pii_in_value(value, names, column_kind):
             _add(problems, where, hit)
             count += 1
     return count
 
 
-def scan_frame(frame: pd.DataFrame, where_for: Callable[[int, str], Where], problems: Problems) -> int:
-    """Every cell of an output table, and its column names."""
+def scan_frame(frame: pd.DataFrame, where_for: Callable[[int, str], Where], problems: Problems,
+               names: Collection[str] = (), kinds: Mapping[str, str] | None = None) -> int:
+    """Every cell of an output table, and its column names.
+
+    `kinds` maps a column to the personal kind its source header said (columns.py): every value
+    of such a column is a hit. `names` are a roster's names, looked for in every text cell.
+    """
+    kinds = kinds or {}
     count = scan_for_pii(((Where(field=f"列名 column name: {column}"), str(column)) for column in frame.columns),
                          problems)
     for column in frame.columns:
         series = frame[column]
-        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        if column not in kinds and pd.api.types.is_numeric_dtype(series.dtype) \
+                and not pd.api.types.is_bool_dtype(series.dtype):
             # Numbers below 10^10 hold no identifier (a mobile has 11 digits): skip them fast.
             large = (pd.to_numeric(series, errors="coerce").abs() >= 1e10).fillna(False).astype(bool)
             big = series[large.to_numpy()]
             items = ((where_for(index, column), value) for index, value in big.items())
         else:
             items = ((where_for(index, column), value) for index, value in series.items())
-        count += scan_for_pii(items, problems)
+        count += scan_for_pii(items, problems, names, kinds.get(column))
     return count
 
 
-def scan_text(text: str, where: Where, problems: Problems) -> int:
+def scan_text(text: str, where: Where, problems: Problems, names: Collection[str] = ()) -> int:
     """Free text: metadata fields, notes, sheet names, the contents of CSV or JSON files.
 
     For multi-line text without a cell of its own, the problem names the line.
     """
     count = 0
     normalized = unicodedata.normalize("NFKC", text)   # the positions find_pii reports are in this
-    for hit in find_pii(text):
+    for hit in find_pii(text, names):
         place = where
         if not where.cell and "\n" in normalized:
             place = replace(where, cell=f"第{normalized.count(chr(10), 0, hit.start) + 1}行 line")

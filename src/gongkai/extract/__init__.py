@@ -167,7 +167,7 @@ def _translate(error: Exception) -> ExtractError:
                         "it as .xlsx", detail)
 
 
-def _with_special_cells(rows: list[list], special: dict[tuple[int, int], CellError]) -> list[list]:
+def _with_special_cells(rows: list[list], special: dict[tuple[int, int], CellError | str]) -> list[list]:
     for (row, col), value in special.items():
         while len(rows) <= row:
             rows.append([])

@@ -1,8 +1,11 @@
-"""Cells of an .xlsx that calamine returns as empty: error cells, and formulas without a saved value.
+"""Cells of an .xlsx that calamine returns wrong: error cells, formulas without a saved value, long digit runs.
 
 Excel saves each formula's result next to it (<f>1/0</f><v>#DIV/0!</v>); tools that write formulas
 without calculating them (openpyxl, some report generators) save no result, and every reader sees an
-empty cell. Both are found by reading the sheet's XML, only when it holds a formula or an error.
+empty cell. A number cell whose saved value has 16 or more digits (an ID number or bank account a
+system exported as a number) comes back as a float that has lost its last digits; its saved text is
+kept instead, so a text field publishes it exactly and the PII gate sees the real number. All are
+found by reading the sheet's XML, only when it holds a formula, an error or such a number.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from xml.etree import ElementTree
 from gongkai.extract.cells import FORMULA_WITHOUT_VALUE, CellError
 
 # A cheap test on the raw XML before parsing it: a formula element or an error-typed cell.
-MAY_HOLD_SPECIAL = re.compile(rb"<(?:\w+:)?f[\s/>]|\st=[\"']e[\"']")
+MAY_HOLD_SPECIAL = re.compile(rb"<(?:\w+:)?f[\s/>]|\st=[\"']e[\"']|<(?:\w+:)?v>-?\d{16,}<")
+LONG_DIGITS = re.compile(r"-?\d{16,}")
 OFFICE_DOCUMENT = "/officeDocument"  # end of the relationship type of the workbook part
 
 
@@ -67,8 +71,8 @@ class XlsxCells:
                     parts[element.get("name")] = targets[rel_id][1]
         return parts
 
-    def special(self, sheet: str) -> dict[tuple[int, int], CellError]:
-        """{(row, col): CellError} for the error cells and uncalculated formulas of one sheet."""
+    def special(self, sheet: str) -> dict[tuple[int, int], CellError | str]:
+        """{(row, col): CellError or digits} for the error cells, uncalculated formulas and long numbers of a sheet."""
         part = self.parts.get(sheet)
         if part is None or part not in self.archive.namelist():
             return {}
@@ -76,7 +80,7 @@ class XlsxCells:
         return _scan(xml) if MAY_HOLD_SPECIAL.search(xml) else {}
 
 
-def _scan(xml: bytes) -> dict[tuple[int, int], CellError]:
+def _scan(xml: bytes) -> dict[tuple[int, int], CellError | str]:
     found = {}
     row, col = -1, -1
     for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
@@ -92,12 +96,14 @@ def _scan(xml: bytes) -> dict[tuple[int, int], CellError]:
     return found
 
 
-def _special(cell) -> CellError | None:
+def _special(cell) -> CellError | str | None:
     children = {_local(child.tag): child for child in cell}
     value = children.get("v")
     text = None if value is None else (value.text or "")
     if cell.get("t") == "e" and text:
         return CellError(text.strip())
+    if cell.get("t") in (None, "n") and "f" not in children and text and LONG_DIGITS.fullmatch(text.strip()):
+        return text.strip()
     # A formula with no saved result. An empty <v></v> is a real result only for a text formula
     # that returned "" (t="str"); openpyxl writes <v/> for every formula it cannot calculate.
     if "f" in children and (text is None or (text == "" and cell.get("t") != "str")):

@@ -19,7 +19,7 @@ import pandas as pd
 
 from gongkai.extract import Sheet, read_file
 from gongkai.normalize.header import HeaderMatcher, find_header
-from gongkai.normalize.reader import SheetReader, locate_period
+from gongkai.normalize.reader import SheetReader, locate_period, refuse_person_level
 from gongkai.normalize.rows import SumCheck
 from gongkai.normalize.regions import load_regions
 from gongkai.normalize.text import find_period
@@ -59,6 +59,10 @@ class SourceTable:
         from gongkai.extract import cell_ref
 
         return Where(sheet["file"], sheet["sheet"], cell_ref(row, col), field_name)
+
+    def personal_fields(self) -> dict[str, str]:
+        """field -> personal kind, for fields any sheet filled from a personal column (姓名, 身份证号码 …)."""
+        return {name: kind for sheet in self.sheets for name, kind in sheet.get("personal", {}).items()}
 
 
 def schema_fields(spec: Spec) -> list[tuple[str, str]]:
@@ -126,7 +130,7 @@ def normalize(spec: Spec, files: list[Path], period: str, problems: Problems) ->
                 check.members = [offset + m for m in check.members]
                 table.checks.append(check)
             _check_duplicates(spec, result, offset, table, seen_keys, problems)
-    if not table.files:
+    if not table.files and not any(p.slug == "person-level-data" for p in problems):   # one problem, not two
         problems.add("no-data-for-period", Where(), period=period)
     table.frame = _frame(run.fields, records)
     return table
@@ -154,6 +158,8 @@ def periods(spec: Spec, files: list[Path], problems: Problems) -> list[str]:
     for path in map(Path, files):
         for sheet in run.sheets_of(path, None):
             if not any(v is not None for row in sheet.rows for v in row):
+                continue
+            if refuse_person_level(spec, sheet, run.matcher, problems):
                 continue
             header = find_header(sheet, spec.source, run.matcher)
             period, _ = locate_period(spec, sheet, header.row if header else None, Problems())

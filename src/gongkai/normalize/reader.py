@@ -4,17 +4,44 @@ from __future__ import annotations
 
 import re
 
+from gongkai.anonymize.columns import (KIND_LABELS, is_person_level, mask_as, personal_columns, personal_header,
+                                      personal_kind, quote)
 from gongkai.extract import CellError, Sheet, cell_ref
-from gongkai.normalize.header import HeaderBlock, HeaderMatcher, find_header
+from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock, HeaderMatcher, find_header
 from gongkai.normalize.rows import SheetResult, TableBody
 from gongkai.normalize.regions import County, Regions
-from gongkai.normalize.text import (as_text, compact, find_period, find_unit_line, fold, strip_invisible,
-                                    invisible_characters, parse_date, parse_number)
+from gongkai.normalize.text import (as_text, compact, find_period, find_unit_line, fold, header_label,
+                                    invisible_characters, parse_date, parse_number, strip_invisible)
 from gongkai.normalize.units import MONEY, parse_unit
 from gongkai.problems import Problems, Where
 from gongkai.spec import Column, Spec
 from gongkai.validate import load_schema
 
+
+def person_level_header(sheet: Sheet, matcher: HeaderMatcher) -> tuple[Where, dict[str, str]] | None:
+    """A roster's header (花名册): ID-number or name columns the spec does not declare. (place, {label: kind})."""
+    for r, row in enumerate(sheet.rows[:SEARCH_ROWS]):
+        found = {c: kind for c, kind in personal_columns(row).items() if matcher.column(header_label(row[c])[0]) is None}
+        if is_person_level(found.values()):
+            labels = {personal_header(row[c])[0]: kind for c, kind in sorted(found.items())}
+            return sheet.where(r, min(found)), labels
+    return None
+
+
+def refuse_person_level(spec: Spec, sheet: Sheet, matcher: HeaderMatcher, problems: Problems) -> bool:
+    """True (and the one problem that says so) if the sheet lists individuals: it is never read further.
+
+    A spec that itself declares a personal column (a roster spec's 户主姓名) reads individuals on purpose.
+    """
+    if any(personal_kind(header) for header, _ in spec.source.column_specs):
+        return False
+    found = person_level_header(sheet, matcher)
+    if found is None:
+        return False
+    where, labels = found
+    problems.add("person-level-data", where, dataset=spec.name, columns="、".join(labels),
+                 columns_en=", ".join(dict.fromkeys(KIND_LABELS[kind][1] for kind in labels.values())))
+    return True
 
 
 def locate_period(spec: Spec, sheet: Sheet, header_row: int | None, problems: Problems) -> tuple[str | None, Where]:
@@ -84,6 +111,8 @@ class SheetReader:
         sheet = self.sheet
         if not any(v is not None for row in sheet.rows for v in row):
             return None
+        if refuse_person_level(self.spec, sheet, self.matcher, self.problems):
+            return None
         header = find_header(sheet, self.src, self.matcher)
         sheet_period, period_where = locate_period(self.spec, sheet, header.row if header else None, self.problems)
         if sheet_period is None:
@@ -108,6 +137,9 @@ class SheetReader:
         result.provenance["cols"].update({found.column.normalized: found.col for found in header.found.values()
                                           if found.column.normalized})
         result.provenance["constants"]["period"] = period_where
+        # Fields filled from a personal column (a roster spec's 姓名): every value is personal to the PII gate.
+        result.provenance["personal"] = {name: found[1] for name, f in header.found.items()
+                                         if (found := personal_header(f.path or f.header))}
         if self.src.sheet_field:
             result.provenance["constants"][self.src.sheet_field] = Where(sheet.file.name, sheet.name)
         county, county_where = self._sheet_county(header)
@@ -148,7 +180,12 @@ class SheetReader:
     def _report_header(self, header: HeaderBlock, county_known: bool) -> None:
         sheet = self.sheet
         for row, col, path in header.unknown:
-            self.problems.add("unmapped-header", sheet.where(row, col), header=path)
+            if personal := personal_header(path):   # never read, so no value of it can leak: say why
+                label, kind = personal
+                self.problems.add("personal-column-dropped", sheet.where(row, col), header=label,
+                                  kind=KIND_LABELS[kind][0], kind_en=KIND_LABELS[kind][1])
+            else:
+                self.problems.add("unmapped-header", sheet.where(row, col), header=path)
         # Fields a missing column does not need to give: the title names the county; a wide
         # table's headers name the category and the unit.
         unpivoted = set()
@@ -227,15 +264,15 @@ class SheetReader:
             return None
         number = parse_number(raw, self.zero_values)
         if number is None:
-            self.problems.add("not-a-number", where_at(), field=label, value=as_text(raw).strip())
+            self.problems.add("not-a-number", where_at(), field=label, value=quote(label, as_text(raw).strip()))
             return None
         minimum = self.minimum.get(field_name)
         if minimum is not None and number < minimum:
-            self.problems.add("negative-value", where_at(), field=label, value=as_text(raw).strip())
+            self.problems.add("negative-value", where_at(), field=label, value=quote(label, as_text(raw).strip()))
             return None
         if self.types.get(field_name) == "integer":
             if abs(number - round(number)) > 1e-9:
-                self.problems.add("not-an-integer", where_at(), field=label, value=as_text(raw).strip())
+                self.problems.add("not-an-integer", where_at(), field=label, value=quote(label, as_text(raw).strip()))
                 return None
             return int(round(number * factor))
         return round(number * factor, 2)
@@ -255,10 +292,11 @@ class SheetReader:
                 return None
             date = parse_date(raw)
             if date is None:
-                self.problems.add("not-a-date", where_at(), field=label, value=as_text(raw).strip())
+                self.problems.add("not-a-date", where_at(), field=label, value=quote(label, as_text(raw).strip()))
             return date.isoformat() if date else None
         if escaped := invisible_characters(raw):
-            self.problems.add("invisible-characters", where_at(), value=escaped)
+            self.problems.add("invisible-characters", where_at(), value=mask_as(kind, escaped) if (
+                kind := personal_kind(label)) else escaped)
         # Published as written (全角 punctuation stays); only invisible characters and runs of blanks go.
         text = " ".join(strip_invisible(raw).split()) if raw is not None else ""
         if column and column.values:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from gongkai.anonymize.pii import KIND_ZH, find_pii
 from gongkai.extract import cell_ref
 from gongkai.normalize.header import Found, HeaderBlock
 from gongkai.normalize.outline import Item, Outline
@@ -26,6 +27,12 @@ if TYPE_CHECKING:
 # without repeating it in the report.
 FOOTER_LABELS = re.compile(r"(填表人|填报人|制表人|审核人|经办人|统计人|分管领导|联系电话|电话|手机|联系人|负责人|审核日期|填报日期|日期|备注|说明|注)[:：]")
 NUMERIC = {"integer", "number"}
+
+
+def _found_in(texts: list[str]) -> str:
+    """What the PII gate saw in dropped rows, masked: "；含手机号 138****2222", so the officer knows it was there."""
+    hits = [hit for text in texts for hit in find_pii(text)]
+    return "；含" + "、".join(f"{KIND_ZH[hit.kind]} {hit.masked}" for hit in hits) if hits else ""
 
 
 @dataclass
@@ -432,7 +439,7 @@ class TableBody:
         labels = list(dict.fromkeys(FOOTER_LABELS.findall("\n".join(texts))))
         rows = sum(1 for row in sheet.rows[r:] if any(compact(v) for v in row if v is not None))
         what = "、".join(labels) if labels else "表尾"
-        self.problems.add("personal-data-dropped", sheet.where(r, 0), what=f"{what}（{rows} 行）")
+        self.problems.add("personal-data-dropped", sheet.where(r, 0), what=f"{what}（{rows} 行）{_found_in(texts)}")
 
     # -- budget-style hierarchy --------------------------------------------------------------
 

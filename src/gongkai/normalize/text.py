@@ -31,9 +31,17 @@ EXCEL_EPOCH = dt.date(1899, 12, 30)
 PLAIN_UNITS = {"元", "千元", "万元", "亿元", "户", "人", "人次", "个", "次", "项", "户次"}
 
 
+# Excel keeps 15 significant digits: a bigger number (an ID or account typed without a leading ')
+# has lost its last digits, and printing it as an integer would invent them.
+EXACT_DIGITS = 10 ** 15
+
+
 def as_text(value) -> str:
+    """A cell as the text it shows: integers without ".0", a number Excel truncated as Excel shows it (5.32329E+17)."""
     if value is None:
         return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) >= EXACT_DIGITS:
+        return f"{value:.15G}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, dt.datetime):
