@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from dataclasses import dataclass, field
 from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gongkai import anonymize, quality
