@@ -154,6 +154,11 @@ KINDS: dict[str, Kind] = {
     "table-truncated": Kind(
         E, "文件在 {row} 行之后被截断，表格不完整（没有合计行）", "the file is cut off after row {row}: the table "
         "is incomplete (no total row)", "重新导出完整的文件", "export the whole file again"),
+    "no-total-row": Kind(
+        E, "没有合计行：表格在第 {row} 行（{label}）之后结束，文件可能被截断，或合计行被删除",
+        "no 合计 (total) row: the table ends after row {row} ({label}); the file may be cut off there, "
+        "or the total row was deleted", "检查文件是否完整（与原表核对最后几行），并在表末保留合计行",
+        "check the file is complete (compare its last rows with the original) and keep the total row"),
     # -- plausibility and histories (quality suites) -------------------------------------------
     "implausible-value": Kind(
         E, "“{field}”为 {value}，超出合理范围 {low}–{high}", "'{field}' is {value}, outside the plausible {low}–{high}",

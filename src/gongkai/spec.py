@@ -83,6 +83,9 @@ class Rows(_Model):
                                                                "parent exactly, not just stay below it.")
     county_rows: bool = Field(default=False, description="A row naming a county starts that county's "
                                                          "rows (multi-county sheets) and is its subtotal.")
+    total_required: bool = Field(default=False, description="The template always ends its table with a "
+                                                            "合计 row: a sheet without one is an error (the "
+                                                            "file may be cut off), not a missing-total warning.")
 
     @field_validator("total", "subtotal", "child", "footer")
     @classmethod
