@@ -109,6 +109,14 @@ def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
     }
 
 
+def check_deadline(spec: Spec, period: str, published_on: dt.date, problems: Problems) -> None:
+    """A first release after the period's due date says so in the run's report (a warning)."""
+    due = publication_deadline(period, spec.deadline.working_days)
+    if published_on > due:
+        problems.add("published-late", Where(field="publication_deadline"), period=period,
+                     published=published_on.isoformat(), due=due.isoformat(), days=(published_on - due).days)
+
+
 def package(spec: Spec, table: SourceTable) -> list[PackagedFile]:
     """Stage this period; return it with every earlier released period and the series."""
     layout = layout_for(spec)

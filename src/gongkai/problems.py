@@ -202,6 +202,20 @@ KINDS: dict[str, Kind] = {
         W, "文件末尾被截断：最后一个完整的行是第 {row} 行，其后的内容不完整",
         "the file is cut off at its end: row {row} is the last complete row, what follows is incomplete",
         "重新导出或复制完整的文件", "export or copy the whole file again"),
+    # -- deadlines and the catalog -------------------------------------------------------------
+    "published-late": Kind(
+        W, "{period} 于 {published} 首次发布，晚于公开时限 {due}（逾期 {days} 天）",
+        "{period} was first published on {published}, after its deadline {due} ({days} days late)",
+        "在年度报告中说明逾期原因；按时限安排下一期", "record the reason for the annual report; plan the next "
+        "period by its deadline (`gongkai deadlines`)"),
+    "catalog-broken-link": Kind(
+        E, "目录中 {dataset} 的链接无效（{reason}）：{url}，目录未更新", "a link of {dataset} in the catalogue is "
+        "broken ({reason}): {url}; the catalogue was not updated", "重新发布该数据集（gongkai run）修复文件，"
+        "再运行 gongkai catalog", "publish that dataset again (`gongkai run`) to repair the file, then run "
+        "`gongkai catalog`"),
+    "catalog-not-updated": Kind(
+        W, "本次发布已完成，但目录未能更新：{reason}", "this release is published, but the catalogue could not "
+        "be updated: {reason}", "门户恢复后运行 gongkai catalog", "run `gongkai catalog` once the portal answers"),
     # -- writing outputs (package, report) -----------------------------------------------------
     "output-not-writable": Kind(
         E, "无法写入输出目录 {path}：{reason}", "cannot write to the output folder {path}: {reason}",
