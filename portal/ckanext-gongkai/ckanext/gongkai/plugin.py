@@ -1,7 +1,8 @@
 """The two CKAN plugins of ckanext-gongkai.
 
-gongkai         our dataset metadata (ckanext-scheming schema + validators) and the
+gongkai         our dataset metadata (ckanext-scheming schema + validators), the
                 gongkai_datastore_load action (DataStore load by COPY, swapped in atomically)
+                and safe uploads and downloads (served_files.py)
 gongkai_search  dataset search from PostgreSQL instead of Solr
 """
 from __future__ import annotations
@@ -11,11 +12,11 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins as p
 
-from . import datastore_load, search_backend
+from . import datastore_load, search_backend, served_files
 from .validators import all_validators
 
 
-class GongkaiPlugin(p.SingletonPlugin):
+class GongkaiPlugin(p.SingletonPlugin, served_files.ServedFiles):
     """Validators used by schemas/dataset.yaml (loaded by scheming_datasets), and the
     gongkai_datastore_load action (needs the datastore plugin)."""
     p.implements(p.IValidators)
