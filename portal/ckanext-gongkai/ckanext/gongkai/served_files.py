@@ -43,7 +43,10 @@ def download_headers(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     match = DOWNLOAD.search(request.path)
     if match and not is_safe(match.group("name") or ""):
-        response.headers["Content-Disposition"] = "attachment"
+        # CKAN says "inline; filename=…": keep the name, never render.
+        disposition = response.headers.get("Content-Disposition", "")
+        response.headers["Content-Disposition"] = "attachment" + (disposition[len("inline"):]
+                                                                  if disposition.startswith("inline") else "")
     return response
 
 
