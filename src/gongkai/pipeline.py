@@ -55,9 +55,9 @@ def assess_quality(spec: Spec, table: SourceTable, problems: Problems) -> None:
 
 
 def related_datasets(spec: Spec) -> list[str]:
-    if not spec.suite_path:
+    if not spec.quality_suite:
         return []
-    checks = quality.load_suite(spec.suite_path).checks
+    checks = spec.quality_suite.checks
     return [checks["within_standard"]["dataset"]] if "within_standard" in checks else []
 
 

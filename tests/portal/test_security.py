@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from conftest import dataset_fields
+from token_scan import files_holding, needles
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal]
 
@@ -34,24 +35,6 @@ def run_gongkai(*args: str, prefect_home: Path, **env: str) -> subprocess.Comple
     environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}  # the ephemeral server
     environment.update(PREFECT_HOME=str(prefect_home), **env)
     return subprocess.run([str(GONGKAI), *args], env=environment, capture_output=True, text=True, timeout=600)
-
-
-def needles(token: str) -> list[bytes]:
-    """The token and, for a CKAN API token (a JWT), its signature alone: neither may be written anywhere."""
-    found = [token.encode()]
-    parts = token.split(".")
-    if len(parts) == 3 and len(parts[2]) >= 16:
-        found.append(parts[2].encode())
-    return found
-
-
-def files_holding(folder: Path, token: str) -> list[str]:
-    hits = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        content = path.read_bytes()
-        if any(needle in content for needle in needles(token)):
-            hits.append(str(path))
-    return hits
 
 
 class TestTheTokenIsNeverWritten:
