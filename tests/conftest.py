@@ -52,17 +52,20 @@ def isolated_dataset(tmp_path_factory):
     spec["ckan"]["name"] = name
     folder = tmp_path_factory.mktemp("isolated")
     (folder / "relief-recipients.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    catalog = f"test-catalog-{uuid.uuid4().hex[:8]}"   # the catalogue a published run regenerates
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("GONGKAI_DATASETS_DIR", str(folder))
         patch.setenv("GONGKAI_OUT", str(folder / "out"))
+        patch.setenv("GONGKAI_CATALOG_NAME", catalog)
         yield name
     from gongkai.publish import connect
     from gongkai.settings import portal_settings
 
-    try:
-        connect(portal_settings()).action.dataset_purge(id=name)
-    except Exception:  # never published (a test of bad input): nothing to purge
-        pass
+    for each in (name, catalog):
+        try:
+            connect(portal_settings()).action.dataset_purge(id=each)
+        except Exception:  # never published (a test of bad input): nothing to purge
+            pass
 
 
 @pytest.fixture(scope="session")
@@ -125,7 +128,9 @@ def isolated_specs(tmp_path_factory):
             names = write_isolated_specs(folder, extra)
             patch.setenv("GONGKAI_DATASETS_DIR", str(folder))
             patch.setenv("GONGKAI_OUT", str(folder / "out"))
-            created.extend(names.values())
+            catalog = f"test-catalog-{uuid.uuid4().hex[:8]}"   # the catalogue a published run regenerates
+            patch.setenv("GONGKAI_CATALOG_NAME", catalog)
+            created.extend([*names.values(), catalog])
             return names
 
         yield isolate

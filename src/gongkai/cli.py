@@ -333,11 +333,7 @@ def spec_check(names):
     failed = 0
     for name in names or available():
         try:
-            checked = load_spec(name)
-            if checked.suite_path:
-                from gongkai.quality import load_suite
-
-                load_suite(checked.suite_path)
+            load_spec(name).quality_suite   # reading the suite checks it
             console.print(f"ok      {name}")
         except Exception as error:  # noqa: BLE001 - every way a spec can be wrong is reported, then the next
             failed += 1
@@ -363,6 +359,77 @@ def list_datasets():
         table.add_row(name, spec.ckan.title, pipeline.DISCLOSURE_LABELS[spec.disclosure],
                       spec.frequency, periods[-1] if periods else "—")
     console.print(table)
+
+
+def _today(ctx, param, value) -> "dt.date":
+    import datetime as dt
+
+    from gongkai.published import BEIJING
+
+    if value is None:
+        return dt.datetime.now(BEIJING).date()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD / 请用“2024-10-08”格式") from None
+
+
+def _published_of_every_spec() -> list[tuple]:
+    """(spec, what it published) for every spec: from the portal, or this machine's releases when it is down."""
+    from gongkai.published import published
+    from gongkai.publish import PortalUnreachable, connect
+    from gongkai.settings import SettingsError, portal_settings
+
+    try:
+        settings = portal_settings()
+        portal, url = connect(settings), settings.url
+    except (SettingsError, PortalUnreachable) as error:
+        console.print(f"{error}\n门户不可用，以下为本机发布记录 / the portal is unavailable: showing this machine's "
+                      "releases (their dates are when this machine stored them)")
+        portal, url = None, ""
+    return [(spec, published(spec, portal, url)) for spec in map(load_spec, available())]
+
+
+@main.command()
+@click.option("--today", callback=_today, help="Count as of this day (YYYY-MM-DD; default: today in Beijing).")
+def deadlines(today):
+    """Each dataset's last period, its due date, when it was published, and what is due next."""
+    from gongkai.deadline import STATUS_LABELS, timeliness
+
+    table = Table()
+    for column in ("dataset", "rule", "last period", "due", "published", "status", "next period", "next due"):
+        table.add_column(column)
+    for spec, found in _published_of_every_spec():
+        state = timeliness(spec.granularity, spec.deadline.working_days, found.first_release, today)
+        status = STATUS_LABELS[state.status] + (f" (+{state.days_late} d)" if state.status == "late" else "")
+        table.add_row(spec.name, f"{spec.deadline.working_days} 个工作日 working days", state.last_period or "—",
+                      str(state.due or "—"), str(state.published or "—"), status, state.next_period,
+                      str(state.next_due))
+    console.print(table)
+
+
+@main.command(name="catalog")
+@click.option("--today", callback=_today, help="Count due dates as of this day (YYYY-MM-DD; default: today).")
+def catalog_command(today):
+    """Regenerate the 主动公开基本目录 on the portal; every link is checked first (exit 1 if one is broken)."""
+    from gongkai.catalog import refresh
+    from gongkai.publish import PortalRefused, PortalUnreachable
+
+    _check_portal()
+    try:
+        result = refresh(today, console.print)
+    except (PortalRefused, PortalUnreachable) as error:
+        console.print(str(error))
+        sys.exit(EXIT_PORTAL)
+    if result.problems.errors:
+        print_problems([p.as_dict() for p in result.problems], console)
+        console.print(f"catalog: [bold]not published[/bold] — {len(result.problems.errors)} 个链接无效 broken links; "
+                      "目录保持原样 / the catalogue on the portal is unchanged")
+        sys.exit(EXIT_DATA_ERRORS)
+    outcome = result.outcome
+    state = "published" if outcome.changed else "unchanged"
+    console.print(f"catalog: [bold]{state}[/bold] — {len(result.frame)} 个数据集 datasets, every link checked")
+    console.print(f"  dataset   {outcome.dataset_url}")
 
 
 @main.command()

@@ -1,12 +1,21 @@
-"""Publication deadlines counted in official working days (China's holiday calendar, 调休 included)."""
+"""Publication deadlines counted in official working days (China's holiday calendar, 调休 included),
+and whether each dataset kept them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import chinese_calendar
 
-from gongkai.periods import period_end
+from gongkai.periods import last_period, next_period, period_end
+
+STATUS_LABELS = {
+    "on-time": "按时 on time",
+    "late": "逾期发布 late",
+    "overdue": "超期未发布 overdue",
+    "not-published": "尚未发布 not published",
+}
 
 
 def is_workday(day: dt.date) -> bool:
@@ -28,3 +37,38 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
 def publication_deadline(period: str, working_days: int) -> dt.date:
     """The due date of a period: `working_days` official working days after the period ends."""
     return add_working_days(period_end(period), working_days)
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    """Where a dataset stands against its deadline rule on a given day."""
+
+    last_period: str | None        # the latest period published
+    due: dt.date | None            # its due date
+    published: dt.date | None      # the day it was first published
+    status: str                    # a key of STATUS_LABELS
+    next_period: str               # the period to publish next
+    next_due: dt.date
+
+    @property
+    def days_late(self) -> int:
+        return (self.published - self.due).days if self.published and self.due else 0
+
+
+def timeliness(granularity: str, working_days: int, published: dict[str, dt.date], today: dt.date) -> Timeliness:
+    """On time or late for the last published period; overdue once the next one is past due unpublished.
+
+    `published` maps each published period to the day of its first release (a correction later
+    does not make a period late). Before any release the next period is the last one that has ended.
+    """
+    if published:
+        last = max(published)
+        due = publication_deadline(last, working_days)
+        status = "on-time" if published[last] <= due else "late"
+        upcoming = next_period(last)
+    else:
+        last, due, status, upcoming = None, None, "not-published", last_period(granularity, today)
+    next_due = publication_deadline(upcoming, working_days)
+    if today > next_due:
+        status = "overdue"
+    return Timeliness(last, due, published.get(last) if last else None, status, upcoming, next_due)

@@ -15,7 +15,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed, State
 
-from gongkai import pipeline
+from gongkai import catalog, pipeline
 from gongkai.package.chart import ChartFontMissing
 from gongkai.publish import PortalRefused, PortalUnreachable
 from gongkai.report import RunReport
@@ -90,6 +90,19 @@ assess_quality = stage("quality")(pipeline.assess_quality)
 anonymize = stage("anonymize")(pipeline.scan_outputs)
 package = stage("package")(pipeline.package)
 publish = portal_stage("publish")(pipeline.publish)
+refresh_catalog = portal_stage("catalog")(catalog.refresh)
+
+
+def _refresh_catalog(report: RunReport, log) -> str:
+    """After a release the catalogue lists it. Its problems (a broken link) join this run's report;
+    the release itself stays published. Returns what the summary adds."""
+    try:
+        result = refresh_catalog(None, log.info)
+    except (PortalRefused, PortalUnreachable, SettingsError) as error:
+        report.problems.add("catalog-not-updated", Where(field="catalog"), reason=str(error))
+        return "；目录未更新 / the catalogue was not updated"
+    report.problems.extend(result.problems)
+    return "；目录未更新：链接无效 / the catalogue was not updated: broken links" if result.problems.errors else ""
 
 
 def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: str | None = None,
@@ -202,9 +215,14 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
     if problems.errors:   # a changed period without --correction, or a correction of nothing
         return failed()
     _step(log, "publish")
+    first_release = report.period not in pipeline.layout_for(spec).published_periods()
     outcome = publish(spec, table, staged, metadata | report.review, log.info)
     report.dataset_url, report.uploaded, report.unchanged = outcome.dataset_url, outcome.uploaded, outcome.unchanged
     report.release["version"] = staged.version
+    if outcome.changed and first_release:
+        pipeline.check_deadline(spec, report.period, dt.datetime.now(ZoneInfo("Asia/Shanghai")).date(), problems)
     if outcome.changed:
-        return "published", f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files"
+        catalog_note = _refresh_catalog(report, log)
+        return "published", (f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files"
+                             f"{catalog_note}")
     return "unchanged", "内容未变化，未重新上传 / nothing changed, nothing re-uploaded"

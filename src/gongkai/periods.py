@@ -36,3 +36,14 @@ def last_period(granularity: str, today: dt.date) -> str:
         quarter = (today.month - 1) // 3
         return f"{today.year}-Q{quarter}" if quarter else f"{today.year - 1}-Q4"
     return str(today.year - 1)
+
+
+def next_period(period: str) -> str:
+    """The period after `period`, of the same granularity: 2024-12 -> 2025-01, 2024-Q4 -> 2025-Q1, 2023 -> 2024."""
+    after = period_end(period) + dt.timedelta(days=1)
+    kind = granularity_of(period)
+    if kind == "month":
+        return after.strftime("%Y-%m")
+    if kind == "quarter":
+        return f"{after.year}-Q{(after.month - 1) // 3 + 1}"
+    return str(after.year)

@@ -65,9 +65,9 @@ def assess_quality(spec: Spec, table: SourceTable, problems: Problems) -> None:
 
 
 def related_datasets(spec: Spec) -> list[str]:
-    if not spec.suite_path:
+    if not spec.quality_suite:
         return []
-    checks = quality.load_suite(spec.suite_path).checks
+    checks = spec.quality_suite.checks
     return [checks["within_standard"]["dataset"]] if "within_standard" in checks else []
 
 
@@ -121,6 +121,14 @@ def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
         "publication_deadline": publication_deadline(periods[-1], spec.deadline.working_days).isoformat(),
         "private": spec.disclosure != "proactive",
     }
+
+
+def check_deadline(spec: Spec, period: str, published_on: dt.date, problems: Problems) -> None:
+    """A first release after the period's due date says so in the run's report (a warning)."""
+    due = publication_deadline(period, spec.deadline.working_days)
+    if published_on > due:
+        problems.add("published-late", Where(field="publication_deadline"), period=period,
+                     published=published_on.isoformat(), due=due.isoformat(), days=(published_on - due).days)
 
 
 @dataclass

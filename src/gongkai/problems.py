@@ -164,6 +164,11 @@ KINDS: dict[str, Kind] = {
     "table-truncated": Kind(
         E, "文件在 {row} 行之后被截断，表格不完整（没有合计行）", "the file is cut off after row {row}: the table "
         "is incomplete (no total row)", "重新导出完整的文件", "export the whole file again"),
+    "no-total-row": Kind(
+        E, "没有合计行：表格在第 {row} 行（{label}）之后结束，文件可能被截断，或合计行被删除",
+        "no 合计 (total) row: the table ends after row {row} ({label}); the file may be cut off there, "
+        "or the total row was deleted", "检查文件是否完整（与原表核对最后几行），并在表末保留合计行",
+        "check the file is complete (compare its last rows with the original) and keep the total row"),
     # -- plausibility and histories (quality suites) -------------------------------------------
     "implausible-value": Kind(
         E, "“{field}”为 {value}，超出合理范围 {low}–{high}", "'{field}' is {value}, outside the plausible {low}–{high}",
@@ -256,6 +261,20 @@ KINDS: dict[str, Kind] = {
     "correction-unchanged": Kind(
         I, "内容与已发布的 {revision} 相同，不发布更正", "the content equals the published {revision}: no correction "
            "is published"),
+    # -- deadlines and the catalog -------------------------------------------------------------
+    "published-late": Kind(
+        W, "{period} 于 {published} 首次发布，晚于公开时限 {due}（逾期 {days} 天）",
+        "{period} was first published on {published}, after its deadline {due} ({days} days late)",
+        "在年度报告中说明逾期原因；按时限安排下一期", "record the reason for the annual report; plan the next "
+        "period by its deadline (`gongkai deadlines`)"),
+    "catalog-broken-link": Kind(
+        E, "目录中 {dataset} 的链接无效（{reason}）：{url}，目录未更新", "a link of {dataset} in the catalogue is "
+        "broken ({reason}): {url}; the catalogue was not updated", "重新发布该数据集（gongkai run）修复文件，"
+        "再运行 gongkai catalog", "publish that dataset again (`gongkai run`) to repair the file, then run "
+        "`gongkai catalog`"),
+    "catalog-not-updated": Kind(
+        W, "本次发布已完成，但目录未能更新：{reason}", "this release is published, but the catalogue could not "
+        "be updated: {reason}", "门户恢复后运行 gongkai catalog", "run `gongkai catalog` once the portal answers"),
     # -- writing outputs (package, report) -----------------------------------------------------
     "output-not-writable": Kind(
         E, "无法写入输出目录 {path}：{reason}", "cannot write to the output folder {path}: {reason}",

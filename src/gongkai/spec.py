@@ -83,6 +83,9 @@ class Rows(_Model):
                                                                "parent exactly, not just stay below it.")
     county_rows: bool = Field(default=False, description="A row naming a county starts that county's "
                                                          "rows (multi-county sheets) and is its subtotal.")
+    total_required: bool = Field(default=False, description="The template always ends its table with a "
+                                                            "合计 row: a sheet without one is an error (the "
+                                                            "file may be cut off), not a missing-total warning.")
 
     @field_validator("total", "subtotal", "child", "footer")
     @classmethod
@@ -289,6 +292,20 @@ class Spec(_Model):
     @property
     def suite_path(self) -> Path | None:
         return ROOT / self.suite if self.suite else None
+
+    @property
+    def quality_suite(self):
+        """The quality suite, read once per loaded spec (None when the spec names none).
+
+        Kept with the path it was read from: a copy of the spec naming another suite reads that one.
+        """
+        from gongkai.quality.suite import load_suite
+
+        path, suite = self.__dict__.get("_quality_suite", (None, None))
+        if path != self.suite_path or path is None:
+            path, suite = self.suite_path, load_suite(self.suite_path) if self.suite_path else None
+            self.__dict__["_quality_suite"] = (path, suite)   # frozen model: a cache, not a field
+        return suite
 
     @property
     def regions_path(self) -> Path:

@@ -22,7 +22,6 @@ import io
 import json
 import random
 import re
-import struct
 import sys
 import zipfile
 from collections.abc import Callable
@@ -31,6 +30,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))   # tests/: the shared test helpers, also when run as a script
+from ole2 import compound_file  # noqa: E402
 SAMPLES = REPO / "datasets" / "samples"
 MESSAGES = HERE / "messages.json"
 DOC = REPO / "docs" / "bad-inputs.md"
@@ -185,37 +186,6 @@ def _as_text(path: Path, sheet_name: str, cell: str) -> None:
     target.data_type = "s"
     target.quotePrefix = True
     workbook.save(path)
-
-
-def compound_file(streams: dict[str, bytes]) -> bytes:
-    """A minimal OLE2 container (as Office writes an encrypted .xlsx), as in tests/extract/test_bad_files.py."""
-    from gongkai.extract.ole import MAGIC
-
-    sector, mini, end, free = 512, 64, 0xFFFFFFFE, 0xFFFFFFFF
-    mini_stream, mini_fat, entries = b"", [], []
-    for name, data in streams.items():
-        start, count = len(mini_stream) // mini, -(-len(data) // mini)
-        mini_fat += [start + i + 1 for i in range(count - 1)] + [end]
-        mini_stream += data.ljust(count * mini, b"\0")
-        entries.append((name, 2, start, len(data)))
-    n_mini = -(-len(mini_stream) // sector)
-    fat = [0xFFFFFFFD, end, end] + [3 + i + 1 for i in range(n_mini - 1)] + [end]
-    directory = b""
-    for name, kind, start, size in [("Root Entry", 5, 3, len(mini_stream)), *entries]:
-        encoded = (name + "\0").encode("utf-16-le")
-        entry = encoded.ljust(64, b"\0") + struct.pack("<HBB3I", len(encoded), kind, 1, free, free, free)
-        entry = entry.ljust(0x74, b"\0") + struct.pack("<IQ", start, size)
-        directory += entry
-    header = MAGIC + b"\0" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
-    header += struct.pack("<9I", 0, 1, 1, 0, 4096, 2, 1, end, 0) + struct.pack("<I", 0)
-    header = header.ljust(512, b"\xff")
-
-    def sectorize(data):
-        return data.ljust(-(-max(len(data), 1) // sector) * sector, b"\0")
-
-    fat_bytes = struct.pack(f"<{len(fat)}I", *fat).ljust(sector, b"\xff")
-    mini_fat_bytes = struct.pack(f"<{len(mini_fat)}I", *mini_fat).ljust(sector, b"\xff")
-    return header + fat_bytes + sectorize(directory) + mini_fat_bytes + sectorize(mini_stream)
 
 
 def csv_bytes(sheet, encoding: str = "gbk", newline: str = "\r\n") -> bytes:
@@ -394,9 +364,8 @@ def _file_cases(tmp: Path) -> list[Case]:
     path.write_bytes(("\r\n".join(lines[:cut_row]) + "\r\n").encode("utf-8-sig"))
     out.append(Case(name, "file", "relief-recipients", path,
                     "a CSV cut off after a complete township row: no 合计, no footer",
-                    expected=[("table-truncated", where(path.name, stem, ref(cut_row - 1, 0)))],
-                    xfail="exit 0: the missing rows pass with only a missing-total warning; should be "
-                          "table-truncated naming the last complete row (nothing after it, not even a footer)"))
+                    # Nothing in the file says it was cut: the template's 合计 (total_required) does.
+                    expected=[("no-total-row", where(path.name, stem, ref(cut_row - 1, 0)))], exact=True))
 
     name = "file-excel-lock-file-in-folder"
     directory = folder(name)
@@ -547,10 +516,12 @@ def _layout_cases(tmp: Path) -> list[Case]:
          exact=True)
 
     s = march()
+    last_township = s.total_row - 1
     s.rows.pop(s.total_row)
     s.total_row = 0
-    case("layout-no-total-row", s, "the 合计 row deleted: nothing to check the rows against", exit_code=0,
-         warnings=[("missing-total", prefix(where("layout-no-total-row.xlsx", SHEET)))])
+    case("layout-no-total-row", s, "the 合计 row deleted: nothing to check the rows against, and the file may "
+         "be cut off (relief declares total_required)",
+         expected=[("no-total-row", at("layout-no-total-row.xlsx", ref(last_township, 0)))])
 
     s = march()
     insert_row(s, s.first_data_row + 4, [None] * make_samples.WIDTH)

@@ -304,15 +304,6 @@ def load_personal() -> list[str]:
     return sorted(set(found))
 
 
-def token_needles(token: str) -> list[bytes]:
-    """As tests/portal/test_security.py: the token and, for a JWT, its signature alone."""
-    found = [token.encode()]
-    parts = token.split(".")
-    if len(parts) == 3 and len(parts[2]) >= 16:
-        found.append(parts[2].encode())
-    return found
-
-
 def as_text(name: str, content: bytes) -> str:
     """A file's content as text for the PII scan: Parquet through pyarrow (its pages are compressed)."""
     if name.endswith(".parquet"):

@@ -32,6 +32,7 @@ import ckanapi
 import pytest
 
 import faultkit as fk
+from token_scan import needles as token_needles
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
 
@@ -266,7 +267,7 @@ def assert_nothing_leaked(name: str, out: Path, *tokens: str) -> None:
     from gongkai.problems import Problems, Where
 
     personal = [*fk.load_personal()]
-    needles = [needle for token in (fk.admin_token(), *tokens) for needle in fk.token_needles(token)]
+    needles = [needle for token in (fk.admin_token(), *tokens) for needle in token_needles(token)]
     texts: list[tuple[str, str]] = []
     raw: list[tuple[str, bytes]] = []
     try:
@@ -373,7 +374,7 @@ def test_a_revoked_token_is_refused_at_once_and_never_printed(isolated_specs, pr
     assert "environment variable GONGKAI_CKAN_TOKEN" in done.stdout, done.stdout
     assert seconds < 30
     assert requests_made < 20                     # no retry storm: a refusal is never retried
-    assert not any(needle.decode() in output for needle in fk.token_needles(token))
+    assert not any(needle.decode() in output for needle in token_needles(token))
     console_is_clean(output)
     assert not [p for p in (place.dataset_out / "releases").rglob("*")]
     with pytest.raises(ckanapi.NotFound):

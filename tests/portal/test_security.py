@@ -5,7 +5,8 @@
 - A private (依申请公开) dataset is invisible to anonymous users: API, search, web page, download.
 - `datastore_search_sql` cannot write or read the catalog: tested in test_datastore.py
   (`test_anonymous_sql_cannot_write`, `test_anonymous_sql_cannot_read_the_catalog`), not repeated here.
-- Uploaded files are served with the content type of their format, never as HTML.
+- Uploaded files are served with the content type of their format, never as HTML; every download
+  says `X-Content-Type-Options: nosniff`, and an upload that is not CSV, Parquet, JSON, PNG or Markdown (the changelog) is refused.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import pytest
 import requests
 
 from conftest import dataset_fields
+from token_scan import files_holding, needles
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal]
 
@@ -33,24 +35,6 @@ def run_gongkai(*args: str, prefect_home: Path, **env: str) -> subprocess.Comple
     environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}  # the ephemeral server
     environment.update(PREFECT_HOME=str(prefect_home), **env)
     return subprocess.run([str(GONGKAI), *args], env=environment, capture_output=True, text=True, timeout=600)
-
-
-def needles(token: str) -> list[bytes]:
-    """The token and, for a CKAN API token (a JWT), its signature alone: neither may be written anywhere."""
-    found = [token.encode()]
-    parts = token.split(".")
-    if len(parts) == 3 and len(parts[2]) >= 16:
-        found.append(parts[2].encode())
-    return found
-
-
-def files_holding(folder: Path, token: str) -> list[str]:
-    hits = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        content = path.read_bytes()
-        if any(needle in content for needle in needles(token)):
-            hits.append(str(path))
-    return hits
 
 
 class TestTheTokenIsNeverWritten:
@@ -166,3 +150,54 @@ def test_uploads_are_served_with_the_content_type_of_their_format(ckan, created,
         assert served[file_format] != "text/html", file_format
     for file_format, allowed in CONTENT_TYPES.items():
         assert served[file_format] in allowed, served
+
+
+# ckanext-gongkai's served_files.py: only safe formats are accepted, and downloads are never sniffed.
+# (The running portal loads it at its next start: `make portal-down && make portal`.)
+
+@pytest.mark.parametrize("name, content", [
+    ("page.html", b"<html><script>alert(document.cookie)</script></html>"),
+    ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+    ("app.js", b"alert(1)"),
+    ("notes.txt", b"<html><script>alert(1)</script></html>"),   # sniffed as HTML without nosniff
+])
+def test_an_upload_of_another_format_is_refused_with_a_clear_message(ckan, created, unique, tmp_path, name, content):
+    org = created.organization(f"{unique}-org", "丑县民政局")["name"]
+    dataset = created.dataset(**dataset_fields(f"{unique}-unsafe", org, resources=[]))
+    path = tmp_path / name
+    path.write_bytes(content)
+    with path.open("rb") as upload, pytest.raises(ckanapi.ValidationError) as refused:
+        ckan.action.resource_create(package_id=dataset["id"], name=name, format="HTML", period="2024-03",
+                                    upload=upload)
+    message = " ".join(refused.value.error_dict["upload"])
+    assert name in message and "不接受" in message and "only CSV, Parquet, JSON, PNG and Markdown" in message
+    assert ckan.action.package_show(id=dataset["id"])["resources"] == []
+
+
+def test_the_refusal_holds_for_package_revise_too(ckan, created, unique, tmp_path):
+    # gongkai publishes with package_revise: the same uploader, the same rule.
+    org = created.organization(f"{unique}-org", "丑县民政局")["name"]
+    dataset = created.dataset(**dataset_fields(f"{unique}-revise", org, resources=[]))
+    path = tmp_path / "page.html"
+    path.write_bytes(b"<html></html>")
+    with path.open("rb") as upload, pytest.raises(ckanapi.ValidationError):
+        ckan.call_action("package_revise", data_dict={
+            "match": json.dumps({"id": dataset["id"]}),
+            "update": json.dumps({"resources": [{"name": "page.html", "url": "page.html", "url_type": "upload",
+                                                 "format": "HTML", "period": "2024-03"}]})},
+            files={"update__resources__0__upload": ("page.html", upload)})
+    assert ckan.action.package_show(id=dataset["id"])["resources"] == []
+
+
+def test_downloads_say_nosniff_and_safe_formats_stay_inline(ckan, created, unique, tmp_path):
+    org = created.organization(f"{unique}-org", "丑县民政局")["name"]
+    dataset = created.dataset(**dataset_fields(f"{unique}-nosniff", org, resources=[]))
+    path = tmp_path / "types-2024-03.csv"
+    pd.DataFrame({"township": ["丑山镇"], "households": [12]}).to_csv(path, index=False)
+    with path.open("rb") as upload:
+        resource = ckan.action.resource_create(package_id=dataset["id"], name=path.name, format="CSV",
+                                               period="2024-03", upload=upload)
+    download = requests.get(resource["url"], timeout=30)
+    assert download.status_code == 200
+    assert download.headers.get("X-Content-Type-Options") == "nosniff"
+    assert "attachment" not in download.headers.get("Content-Disposition", "")

@@ -172,3 +172,17 @@ def test_relief_paid_above_the_county_standard_is_a_warning_naming_both_figures(
     above = [p for p in problems if p.slug == "above-standard"]
     assert {p.where.file for p in above} == {"元谋县低保月报2024.xlsx"} and len(above) == 20
     assert above[0].severity is Severity.WARNING and "400" in above[0].message_zh
+
+
+def test_a_run_reads_its_quality_suite_once(table, monkeypatch, tmp_path):
+    # The cross-table lookup (related_datasets) and the checks share one reading of the suite file.
+    import gongkai.quality.suite as suite_module
+    from gongkai import pipeline
+    from gongkai.spec import load_spec
+
+    monkeypatch.setenv("GONGKAI_OUT", str(tmp_path))     # no published series on this machine
+    reads, real = [], suite_module.load_suite
+    monkeypatch.setattr(suite_module, "load_suite", lambda path: reads.append(path) or real(path))
+    fresh = load_spec("relief-recipients")
+    pipeline.assess_quality(fresh, table, Problems())
+    assert reads == [fresh.suite_path]

@@ -40,13 +40,25 @@ def test_the_broken_sum_sample_stops_at_the_total_cell(spec, samples):
         ("sum-mismatch.xlsx", "F16", "10")]
 
 
-def test_a_sheet_without_its_total_row_is_warned_about_once(spec, make_samples, tmp_path):
+def test_a_sheet_without_its_total_row_is_an_error_naming_the_last_row_read(spec, make_samples, tmp_path):
+    # relief-recipients declares total_required: its template always ends with 合计, so a sheet
+    # without one may be cut off at a row boundary and must not publish.
     month = make_samples.true_figures()[("武定县", "2024-03")]
     sheet = make_samples.layout("武定县", "2024-03", month)
+    last_township = sheet.total_row - 1
     del sheet.rows[sheet.total_row]
     path = make_samples.write_xlsx(tmp_path / "no-total.xlsx", {"2024年3月": sheet})
     problems = Problems()
-    check_quality(spec, normalize(spec, [path], "2024-03", problems), None, problems)
+    normalize(spec, [path], "2024-03", problems)
+    [error] = problems.errors
+    assert (error.slug, error.where.cell) == ("no-total-row", f"A{last_township + 1}")
+    assert sheet.rows[last_township][0] in error.message_zh and "cut off" in error.message_en
+
+    # A template without that declaration: a warning, said once.
+    rows = spec.source.rows.model_copy(update={"total_required": False})
+    lenient = spec.model_copy(update={"source": spec.source.model_copy(update={"rows": rows})})
+    problems = Problems()
+    check_quality(lenient, normalize(lenient, [path], "2024-03", problems), None, problems)
     assert [(p.slug, str(p.where)) for p in problems if p.slug != "personal-data-dropped"] == [
         ("missing-total", "no-total.xlsx ! 2024年3月")]
     assert not problems.errors

@@ -89,6 +89,8 @@ class TableBody:
         self.last_stating: tuple[dict, dict, Where, str] | None = None   # values, cells, where, label
         self.merged_reported: set = set()
         self.leading_total: SumCheck | None = None
+        self.last_row: int | None = None              # the last row read as part of the table
+        self.interrupted = False                      # a note row cut the table (table-interrupted)
 
     # -- columns ---------------------------------------------------------------------------
 
@@ -129,6 +131,8 @@ class TableBody:
                 r += 1
                 continue
             role = self._role(labels, row)
+            if role != "footer":
+                self.last_row = r
             # Below the total, a row without a single number is a footer whatever it says (统计人：…).
             if role == "footer" or (total_at is not None and role != "total" and not self._has_numbers(r)):
                 self._end_at_footer(r, total_at)
@@ -168,8 +172,18 @@ class TableBody:
             total_at = self.leading_total   # the table had its total
         if truncated is not None and total_at is None:
             self.problems.add("table-truncated", sheet.where(truncated, 0), row=truncated + 1)
+        elif total_at is None:
+            self._total_required()
         self._close_groups()
         self._item_checks()
+
+    def _total_required(self) -> None:
+        """A template with a 合计 row that arrives without one may be cut off at a row boundary:
+        the rows after the cut are gone and nothing else says so, so this is an error, not a warning."""
+        if not self.src.rows.total_required or self.interrupted or not self.result.records or self.last_row is None:
+            return
+        r = self.last_row
+        self.problems.add("no-total-row", self.sheet.where(r, 0), row=r + 1, label=self._label_text(r) or "—")
 
     def _has_numbers(self, r: int) -> bool:
         return any(compact(self.sheet.value(r, c)) and parse_number(self.sheet.value(r, c), self.reader.zero_values)
@@ -434,6 +448,7 @@ class TableBody:
                            and not self._role([compact(fold(sheet.value(x, c))) for c in self.label_cols
                                                if compact(sheet.value(x, c))], sheet.rows[x]) == "footer"), None)
         if later_data is not None and total_at is None:
+            self.interrupted = True
             self.problems.add("table-interrupted", sheet.where(r, 0), resumes=cell_ref(later_data, 0))
         texts = [compact(v) for row in sheet.rows[r:] for v in row if v is not None]
         labels = list(dict.fromkeys(FOOTER_LABELS.findall("\n".join(texts))))

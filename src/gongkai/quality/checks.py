@@ -9,7 +9,7 @@ import pandas as pd
 
 from gongkai.problems import Problems, Where
 from gongkai.quality.engine import make_expectation, run_expectations
-from gongkai.quality.suite import Rule, Suite, load_suite
+from gongkai.quality.suite import Rule, Suite
 from gongkai.validate import load_schema
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def check_quality(spec: Spec, table: SourceTable, previous: pd.DataFrame | None,
     other datasets a check names (relief payments against the subsidy standards).
     """
     labels = _labels(spec)
-    suite = load_suite(spec.suite_path) if spec.suite_path else Suite([], {})
+    suite = spec.quality_suite or Suite([], {})
     check_rules(suite.rules, table, labels, problems)
     measures = _measures(spec, table.frame)
     sums = suite.checks.get("sums") or {}

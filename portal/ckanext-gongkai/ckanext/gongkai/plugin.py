@@ -3,7 +3,7 @@
 gongkai         our dataset metadata (ckanext-scheming schema + validators), the
                 gongkai_datastore_load action (DataStore load by COPY, swapped in atomically)
                 and the portal's pages (templates/, public/, pages.py: branding, facets,
-                release history, review record)
+                release history, review record), safe uploads and downloads (served_files.py)
 gongkai_search  dataset search from PostgreSQL instead of Solr
 """
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins as p
 
-from . import datastore_load, js_locale, pages, search_backend
+from . import datastore_load, js_locale, pages, search_backend, served_files
 from .validators import all_validators
 
 
-class GongkaiPlugin(p.SingletonPlugin):
+class GongkaiPlugin(p.SingletonPlugin, served_files.ServedFiles):
     """Validators used by schemas/dataset.yaml (loaded by scheming_datasets), and the
     gongkai_datastore_load action (needs the datastore plugin)."""
     p.implements(p.IValidators)
