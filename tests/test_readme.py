@@ -60,6 +60,6 @@ def test_every_quality_check_is_documented(check):
     assert f"`{check}`" in _section("Dataset spec reference")
 
 
-@pytest.mark.parametrize("command", ["run", "validate", "list", "show", "spec check", "spec schema"])
+@pytest.mark.parametrize("command", ["run", "review", "validate", "list", "show", "spec check", "spec schema"])
 def test_every_command_is_in_the_readme(command):
     assert f"gongkai {command}" in README

@@ -10,11 +10,18 @@ import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from typing import Literal
+
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
 from prefect.states import Failed, State
+from pydantic import Field
 
-from gongkai import pipeline
+from gongkai import pipeline, review
 from gongkai.publish import PortalRefused, PortalUnreachable
 from gongkai.report import RunReport
 from gongkai.settings import SettingsError
@@ -30,6 +37,16 @@ def scheduled_period(dataset: str, today: dt.date | None = None) -> str:
 
 
 STAGES = ["extract", "normalize", "validate", "quality", "anonymize", "package", "publish"]
+REVIEW_TIMEOUT_SECONDS = 24 * 3600  # a deployment waits a day for its reviewer; then `gongkai review` decides
+REVIEW_POLL_SECONDS = 5
+
+
+class ReviewDecision(RunInput):
+    """The reviewer's answer in Prefect's resume form (保密审查)."""
+
+    reviewer: str = Field(description="审查人（岗位或科室，不写个人信息）/ reviewer: a role or section")
+    decision: Literal["approve", "reject"] = Field(description="approve 批准发布 / reject 驳回")
+    comment: str = Field("", description="审查意见（将公开）/ comment, published with the record")
 
 
 class RunFailed(Exception):
@@ -70,20 +87,24 @@ package = stage("package")(pipeline.package)
 publish = portal_stage("publish")(pipeline.publish)
 
 
-def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: str | None = None) -> RunReport:
-    """Run every stage for one period and write the report; publish only if no stage found an error."""
+def run_dataset(dataset: str, period: str, source: str | None = None,
+                review_timeout: int = REVIEW_TIMEOUT_SECONDS) -> RunReport:
+    """Run every stage for one period and write the report; publish only what a reviewer approved."""
     log = get_run_logger()
     spec = load_spec(dataset)
     report = RunReport(dataset=spec.name, period=period)
     try:
-        report.status, report.summary = _stages(spec, report, source, reviewer, log)
+        report.status, report.summary = _stages(spec, report, source, review_timeout, log)
     except (PortalRefused, PortalUnreachable, SettingsError) as error:
         report.status, report.summary = "refused", str(error)
+    except review.ReviewRefused as refused:  # the staged release is not what was reviewed: nothing sent
+        report.problems.append(refused.problem)
+        report.status, report.summary = "failed", "未发布任何内容 / nothing published"
     try:
         log.info("%s — report: %s", report.summary, pipeline.write_report(spec, report))
     except OSError as error:  # a full disk or a read-only folder: say so, never crash
         _not_writable(spec, report, error)
-        if report.status not in ("published", "unchanged", "refused"):  # what the portal did stays reported
+        if report.status not in ("published", "unchanged", "refused", "rejected", "awaiting-review"):  # what the portal did stays reported
             report.status = "failed"
             report.summary = (f"{len(report.problems.errors)} 个错误，未发布任何内容 / "
                               f"{len(report.problems.errors)} errors, nothing published")
@@ -118,7 +139,7 @@ def _step(log, name: str) -> None:
     log.info("[%d/%d] %s", STAGES.index(name) + 1, len(STAGES), name)
 
 
-def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | None, log) -> tuple[str, str]:
+def _stages(spec: Spec, report: RunReport, source: str | None, review_timeout: int, log) -> tuple[str, str]:
     """The stages in order; returns (status, summary). Any error stops the run before packaging."""
     problems = report.problems
 
@@ -146,21 +167,57 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
     anonymize(table, metadata, problems)
     if problems.errors:
         return failed()
-    report.review = pipeline.review_record(spec, reviewer or f"{spec.department} 数据专员 / data officer")
     if spec.disclosure != "proactive":
         return "validated", (f"公开属性为“{pipeline.DISCLOSURE_LABELS[spec.disclosure]}”，不发布到门户 / "
                              "not proactively disclosed, so not published")
     _step(log, "package")
     try:
-        staged = package(spec, table)
+        staged = pipeline.stage_for_review(spec, table, package(spec, table), metadata,
+                                           pipeline.review_checks(spec, table, problems))
     except OSError as error:  # disk full, folder read-only: nothing was sent, nothing counts as released
         _not_writable(spec, report, error)
         # The half-written staging folder is no release; removing it frees the space the report needs.
         shutil.rmtree(pipeline.layout_for(spec).staging(report.period), ignore_errors=True)
         return failed()
+    # The same content approved before (a rerun) keeps its record; anything new waits for a person.
+    record = review.earlier_approval(pipeline.reviews_folder(spec), staged.fingerprint) \
+        or _wait_for_review(spec, staged, review_timeout, log)
+    if record is None:
+        return "awaiting-review", f"待审查 / awaiting review: {review_command(spec.name, report.period)}"
+    report.review = review.portal_fields(record)
+    if record["decision"] == "reject":
+        return "rejected", "审查驳回，未发布任何内容 / rejected by the reviewer, nothing published"
     _step(log, "publish")
-    outcome = publish(spec, table, staged, metadata | report.review, log.info)
+    outcome = publish(spec, report.period, record, log.info)
     report.dataset_url, report.uploaded, report.unchanged = outcome.dataset_url, outcome.uploaded, outcome.unchanged
     if outcome.changed:
         return "published", f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files"
     return "unchanged", "内容未变化，未重新上传 / nothing changed, nothing re-uploaded"
+
+
+def review_command(dataset: str, period: str) -> str:
+    return f"gongkai review {dataset} {period}"
+
+
+def _wait_for_review(spec: Spec, staged: review.Staged, timeout: int, log) -> dict | None:
+    """In a deployment, pause for the reviewer's answer in Prefect's UI or API; by hand, None.
+
+    A run started by hand returns at once: `gongkai review` shows the release and takes the
+    decision. A deployment run has no one at a terminal, so it pauses with a form (ReviewDecision)
+    describing what will be published; without an answer in `timeout` seconds the release stays
+    staged and `gongkai review` can still decide.
+    """
+    context = FlowRunContext.get()
+    if not (context and context.flow_run and context.flow_run.deployment_id):
+        return None
+    description = "\n".join([*pipeline.review_overview(spec, staged), "",
+                              f"或在命令行审查 / or from a terminal: `{review_command(spec.name, staged.period)}`"])
+    try:
+        answer = pause_flow_run(wait_for_input=ReviewDecision.with_initial_data(description=description),
+                                timeout=timeout, poll_interval=REVIEW_POLL_SECONDS)
+    except FlowPauseTimeout:
+        log.info("no review decision in %d s: the release stays staged; run `%s`", timeout,
+                 review_command(spec.name, staged.period))
+        return None
+    return pipeline.record_decision(spec, staged.period, staged.fingerprint, reviewer=answer.reviewer,
+                                    decision=answer.decision, comment=answer.comment)

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
-from gongkai import anonymize, quality
+from gongkai import anonymize, quality, review
 from gongkai.deadline import publication_deadline
 from gongkai.normalize import SourceTable, normalize
 from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period,
-                             published_series_frame, sha256, write_datapackage)
+                             published_series_frame, read_period, row_order, sha256, write_datapackage)
 from gongkai.problems import Problems, Where
-from gongkai.publish import Outcome, Publisher, connect
+from gongkai.publish import Outcome, PortalRefused, PortalUnreachable, Publisher, connect
 from gongkai.report import RunReport
-from gongkai.settings import output_dir, portal_settings
+from gongkai.settings import SettingsError, output_dir, portal_settings
 from gongkai.spec import Spec
-from gongkai.validate import validate_table
+from gongkai.validate import load_schema, validate_table
 
 DISCLOSURE_LABELS = {"proactive": "主动公开", "on_request": "依申请公开", "not_disclosed": "不予公开"}
 
@@ -85,15 +84,18 @@ def scan_outputs(table: SourceTable, metadata: dict, problems: Problems) -> None
     anonymize.scan_text(json.dumps(metadata, ensure_ascii=False), Where(field="CKAN metadata"), problems)
 
 
-def review_record(spec: Spec, reviewer: str) -> dict:
-    return {
-        "reviewed_by": reviewer,
-        "reviewed_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "review_checks": (f"保密审查：个人信息扫描（身份证号、手机号、银行卡号、邮箱）无命中；"
-                          f"表结构与质量规则校验通过；公开属性：{DISCLOSURE_LABELS[spec.disclosure]}。"
-                          " Privacy review: no ID, phone, bank card or e-mail found; "
-                          "schema and quality rules passed."),
+def review_checks(spec: Spec, table: SourceTable, problems: Problems) -> dict[str, str]:
+    """What the pipeline verified, for the review record (审查记录)."""
+    checks = {
+        "个人信息扫描 PII scan": "身份证号、手机号、银行卡号、邮箱无命中 / no ID, phone, bank card or e-mail found",
+        "表结构 schema": f"通过 / passed ({spec.schema_path.name})",
+        "质量规则 quality": f"通过，{len(problems.warnings)} 个警告 / passed, {len(problems.warnings)} warnings",
+        "公开属性 disclosure": DISCLOSURE_LABELS[spec.disclosure],
     }
+    suppressed = review.suppression_summary(table.frame)
+    if suppressed:
+        checks["小数值抑制 suppression"] = "、".join(f"{k} {v}" for k, v in suppressed.items())
+    return checks
 
 
 def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
@@ -111,15 +113,56 @@ def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
 
 def package(spec: Spec, table: SourceTable) -> list[PackagedFile]:
     """Stage this period; return it with every earlier released period and the series."""
+    package_period(spec, table.frame, table.period, layout_for(spec))
+    return files_to_send(spec, table.period)
+
+
+def files_to_send(spec: Spec, period: str) -> list[PackagedFile]:
+    """The staged period and series with every earlier released period, each sha256 read from disk now."""
     layout = layout_for(spec)
-    staged = package_period(spec, table.frame, table.period, layout)
-    earlier = [p for p in layout.published_periods() if p != table.period]
-    released = [PackagedFile(path, p, fmt, sha256(path))
-                for p in earlier
-                for fmt, path in (("CSV", layout.release(p) / f"{spec.name}-{p}.csv"),
-                                  ("Parquet", layout.release(p) / f"{spec.name}-{p}.parquet"))]
+
+    def packaged(folder: Path, label: str) -> list[PackagedFile]:
+        return [PackagedFile(path, label, fmt, sha256(path))
+                for fmt, path in (("CSV", folder / f"{spec.name}-{label}.csv"),
+                                  ("Parquet", folder / f"{spec.name}-{label}.parquet")) if path.exists()]
+
+    staged = packaged(layout.staging(period), period) + packaged(layout.staging(period) / SERIES, SERIES)
+    released = [f for p in layout.published_periods() if p != period for f in packaged(layout.release(p), p)]
     # One order whichever month is run, so datapackage.json stays byte-identical.
     return sorted(released + staged, key=lambda f: (f.period == SERIES, f.period, f.format))
+
+
+def stage_for_review(spec: Spec, table: SourceTable, files: list[PackagedFile], metadata: dict,
+                     checks: dict[str, str]) -> review.Staged:
+    """Record what the checks passed beside the staged files: the release now awaits its review."""
+    staged = review.Staged.of(spec.name, table.period, files, metadata, checks, len(table.frame))
+    staged.save(layout_for(spec).staging(table.period))
+    return staged
+
+
+def reviews_folder(spec: Spec) -> Path:
+    return layout_for(spec).root / "reviews"
+
+
+def record_decision(spec: Spec, period: str, seen: str, *, reviewer: str, decision: str, comment: str) -> dict:
+    """The reviewer's decision on the staged release whose fingerprint they were shown (`seen`)."""
+    folder = layout_for(spec).staging(period)
+    staged = review.Staged.load(folder)
+    review.check_same(staged, files_to_send(spec, period), seen, folder)
+    return review.decide(staged, folder, reviews_folder(spec), reviewer=reviewer, decision=decision,
+                         comment=comment, seen=seen)
+
+
+def review_overview(spec: Spec, staged: review.Staged) -> list[str]:
+    """What a reviewer sees of a staged release: figures, checks, suppression, diff, preview."""
+    layout = layout_for(spec)
+    name = f"{spec.name}-{staged.period}.parquet"
+    frame = read_period(layout.staging(staged.period) / name)
+    released = layout.release(staged.period) / name
+    fields = load_schema(spec.schema_path).fields
+    measures = [f.name for f in fields if f.type in ("integer", "number") and f.name in frame.columns]
+    return review.overview(staged, frame, measures, read_period(released) if released.exists() else None,
+                           row_order(spec))
 
 
 def restore_releases(spec: Spec, progress=print) -> list[str]:
@@ -128,20 +171,58 @@ def restore_releases(spec: Spec, progress=print) -> list[str]:
     return Publisher(connect(settings), settings, spec, progress).restore(layout_for(spec))
 
 
-def publish(spec: Spec, table: SourceTable, staged: list[PackagedFile], metadata: dict, progress=print) -> Outcome:
+def publish(spec: Spec, period: str, record: dict, progress=print) -> Outcome:
+    """Send the staged release approved by `record`, checking right before that it is what was reviewed."""
+    layout = layout_for(spec)
+    folder = layout.staging(period)
+    staged = review.Staged.load(folder)
+    if record["decision"] != "approve":
+        raise review.ReviewRefused("review-rejected", Where(file=str(folder)), reviewer=record["reviewer"],
+                                   at=record["at"], comment=record["comment"])
+    files = files_to_send(spec, period)
+    review.check_same(staged, files, record["sha256"], folder)
     settings = portal_settings()
     publisher = Publisher(connect(settings), settings, spec, progress)
-    layout = layout_for(spec)
-    folder = layout.staging(table.period)
+    metadata = staged.metadata | review.portal_fields(record)
 
     def write_package(urls: dict[str, str]) -> PackagedFile:
-        descriptor = datapackage(spec, staged, lambda f: urls[f.name], metadata["version"])
+        descriptor = datapackage(spec, files, lambda f: urls[f.name], metadata["version"])
         path = write_datapackage(descriptor, folder / "datapackage.json")
         return PackagedFile(path, SERIES, "JSON", sha256(path))
 
-    outcome = publisher.publish(staged, metadata, write_package)
-    layout.commit(table.period)
+    outcome = publisher.publish(files, metadata, write_package)
+    layout.commit(period)
     return outcome
+
+
+def decide_and_publish(spec: Spec, period: str, seen: str, *, reviewer: str, decision: str, comment: str,
+                       progress=print) -> RunReport:
+    """`gongkai review`'s decision: record it; if approved, the publish stage. Writes the run report.
+
+    Raises ReviewRefused when the decision cannot be recorded (nothing staged, staged files changed,
+    personal data in the record); what the portal or the last check before sending says is reported.
+    """
+    record = record_decision(spec, period, seen, reviewer=reviewer, decision=decision, comment=comment)
+    staged = review.Staged.load(layout_for(spec).staging(period))
+    report = RunReport(dataset=spec.name, period=period, rows=staged.rows, files=sorted(staged.files),
+                       review=review.portal_fields(record))
+    if decision == "reject":
+        report.status, report.summary = "rejected", "审查驳回，未发布任何内容 / rejected, nothing published"
+    else:
+        try:
+            outcome = publish(spec, period, record, progress)
+            report.dataset_url, report.uploaded, report.unchanged = (outcome.dataset_url, outcome.uploaded,
+                                                                     outcome.unchanged)
+            report.status, report.summary = (
+                ("published", f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files")
+                if outcome.changed else ("unchanged", "内容未变化，未重新上传 / nothing changed, nothing re-uploaded"))
+        except review.ReviewRefused as refused:
+            report.problems.append(refused.problem)
+            report.status, report.summary = "failed", "未发布任何内容 / nothing published"
+        except (PortalRefused, PortalUnreachable, SettingsError) as error:
+            report.status, report.summary = "refused", str(error)
+    write_report(spec, report)
+    return report
 
 
 def write_report(spec: Spec, report: RunReport) -> Path:

@@ -7,6 +7,7 @@ under the isolated dataset's name.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -156,7 +157,8 @@ def test_deploy_registers_schedule_parameters_and_schema(deployment):
     assert all(s.active for s in deployment.schedules)
     assert deployment.enforce_parameter_schema is True
     assert deployment.parameters == MONTHLY["parameters"]
-    assert set(deployment.parameter_openapi_schema["properties"]) == {"dataset", "period", "source", "reviewer"}
+    assert set(deployment.parameter_openapi_schema["properties"]) == {"dataset", "period", "source",
+                                                                       "review_timeout_seconds"}
     assert (deployment.work_pool_name, deployment.work_queue_name) == (POOL, "default")
     # The worker runs the flow from this checkout, not from a copy.
     assert deployment.pull_steps == [
@@ -180,31 +182,81 @@ def test_enforced_schema_refuses_parameters_of_the_wrong_type(server, deployment
         assert not any(run.parameters == parameters for run in client.read_flow_runs())
 
 
-def test_a_worker_runs_the_deployment_and_the_month_is_published(server, deployment, samples,
-                                                                  isolated_dataset):
-    directory, _ = samples
-    with server.client() as client:
-        run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"period": "2024-01", "source": str(directory)})
-        # The worker inherits GONGKAI_DATASETS_DIR/GONGKAI_OUT, so it publishes the isolated dataset.
-        log = server.home / "worker.log"
-        with log.open("wb") as output:
-            worker = subprocess.Popen(
+class Worker:
+    """A process worker that picks up one flow run and exits when it ends (`--run-once --limit 1`)."""
+
+    def __init__(self, server: PrefectServer, name: str):
+        self.log = server.home / f"worker-{name}.log"
+        with self.log.open("wb") as output:
+            self.process = subprocess.Popen(
                 [str(PREFECT), "worker", "start", "--pool", POOL, "--run-once", "--limit", "1"],
                 cwd=REPO, env=server.env(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            def final_state():
-                state = client.read_flow_run(run.id).state
-                return state if state and state.is_final() else None
 
-            state = wait_until(final_state, RUN_SECONDS, f"flow run {run.name} (worker log: {log})", interval=1)
-            worker.wait(timeout=30)
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def run_until(client, run, worker: Worker, state_is: str, seconds: float = RUN_SECONDS):
+    """Wait for the flow run to be Paused (awaiting its review) or final; fail with the worker's log."""
+    def reached():
+        state = client.read_flow_run(run.id).state
+        if state and state.is_final() and state_is == "paused":
+            pytest.fail(f"the run ended ({state.type}: {state.message}) instead of pausing:\n{worker.output()}")
+        return state if state and (state.is_paused() if state_is == "paused" else state.is_final()) else None
+
+    return wait_until(reached, seconds, f"flow run {run.name} to be {state_is} (worker log: {worker.log})",
+                      interval=1)
+
+
+def review_through_prefect(server, deployment, period: str, source: Path, decision: str, comment: str):
+    """Trigger a run, wait for its review pause, answer it through the API; (paused state, final state, worker)."""
+    with server.client() as client:
+        run = client.create_flow_run_from_deployment(deployment.id, parameters={"period": period, "source": str(source)})
+        # The worker inherits GONGKAI_DATASETS_DIR/GONGKAI_OUT, so it publishes the isolated dataset.
+        worker = Worker(server, period)
+        try:
+            paused = run_until(client, run, worker, "paused")
+            # What Prefect's UI shows: a form for ReviewDecision under a description of the release.
+            description = client.read_flow_run_input(run.id, f"{paused.state_details.run_input_keyset['description']}")
+            assert f"{period}" in description and "rows" in description, description
+            client.resume_flow_run(run.id, run_input={"reviewer": "审查人 / deployment reviewer",
+                                                      "decision": decision, "comment": comment})
+            final = run_until(client, run, worker, "final")
+            worker.process.wait(timeout=30)
         finally:
-            stop(worker)
-    assert state.is_completed(), f"{state.type}: {state.message}\n{log.read_text()}"
-    assert worker.returncode == 0, log.read_text()
-    assert f"submitting flow run '{run.id}'" in log.read_text()
-    dataset = connect(portal_settings()).action.package_show(id=isolated_dataset)
+            stop(worker.process)
+    return paused, final, worker
+
+
+def test_a_deployment_run_waits_for_the_review_and_publishes_what_was_approved(server, deployment, samples,
+                                                                                isolated_dataset):
+    directory, _ = samples
+    portal = connect(portal_settings())
+    paused, final, worker = review_through_prefect(server, deployment, "2024-01", directory, "approve",
+                                                   "已核对 / checked")
+    assert paused.is_paused() and paused.state_details.pause_timeout is not None
+    assert final.is_completed(), f"{final.type}: {final.message}\n{worker.output()}"
+    assert worker.process.returncode == 0, worker.output()
+    dataset = portal.action.package_show(id=isolated_dataset)
     assert dataset["version"] == "2024-01"
     assert {"relief-recipients-2024-01.csv", "relief-recipients-2024-01.parquet"} <= {
         r["name"] for r in dataset["resources"]}
+    assert dataset["reviewed_by"] == "审查人 / deployment reviewer" and "PII scan" in dataset["review_checks"]
+    release = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "releases" / "2024-01"
+    record = json.loads((release / "review.json").read_text(encoding="utf-8"))
+    assert (record["decision"], record["comment"], record["at"]) == ("approve", "已核对 / checked",
+                                                                     dataset["reviewed_at"])
+
+
+def test_a_rejection_through_prefect_publishes_nothing(server, deployment, samples, isolated_dataset):
+    directory, _ = samples
+    portal = connect(portal_settings())
+    before = portal.action.package_show(id=isolated_dataset)
+    _, final, worker = review_through_prefect(server, deployment, "2024-02", directory, "reject",
+                                              "数字待核实 / figures to be checked")
+    assert final.is_completed(), f"{final.type}: {final.message}\n{worker.output()}"
+    after = portal.action.package_show(id=isolated_dataset)
+    assert after["version"] == "2024-01" and after["metadata_modified"] == before["metadata_modified"]
+    assert "relief-recipients-2024-02.csv" not in {r["name"] for r in after["resources"]}
+    staging = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / "2024-02"
+    assert json.loads((staging / "review.json").read_text(encoding="utf-8"))["decision"] == "reject"
