@@ -179,10 +179,10 @@ def publish(spec: Spec, period: str, record: dict, progress=print) -> Outcome:
     if record["decision"] != "approve":
         raise review.ReviewRefused("review-rejected", Where(file=str(folder)), reviewer=record["reviewer"],
                                    at=record["at"], comment=record["comment"])
-    files = files_to_send(spec, period)
-    review.check_same(staged, files, record["sha256"], folder)
     settings = portal_settings()
     publisher = Publisher(connect(settings), settings, spec, progress)
+    files = files_to_send(spec, period)   # hashed again now, the last step before sending
+    review.check_same(staged, files, record["sha256"], folder)
     metadata = staged.metadata | review.portal_fields(record)
 
     def write_package(urls: dict[str, str]) -> PackagedFile:
@@ -191,6 +191,7 @@ def publish(spec: Spec, period: str, record: dict, progress=print) -> Outcome:
         return PackagedFile(path, SERIES, "JSON", sha256(path))
 
     outcome = publisher.publish(files, metadata, write_package)
+    review.keep(record, folder)   # a rerun published on an earlier approval keeps that record too
     layout.commit(period)
     return outcome
 

@@ -115,15 +115,20 @@ def decide(staged: Staged, folder: Path, log_folder: Path, *, reviewer: str, dec
         raise ReviewRefused("reviewer-missing", Where(field="审查人 reviewer"))
     record = {"reviewer": reviewer.strip(), "decision": decision, "comment": comment.strip(), "at": _now(),
               "sha256": seen, "dataset": staged.dataset, "period": staged.period, "checks": staged.checks}
-    _write_json(folder / RECORD_FILE, record)
+    keep(record, folder)
     _write_json(log_folder / f"{staged.period}-{record['at'][:19].replace(':', '')}-{decision}.json", record)
     return record
 
 
+def keep(record: dict, folder: Path) -> None:
+    """The record that lets a staged release be sent, beside its files (it moves with them into releases/)."""
+    _write_json(folder / RECORD_FILE, record)
+
+
 def earlier_approval(log_folder: Path, expected: str) -> dict | None:
     """The latest decision on exactly this content, if it was an approval (a rerun of what was approved)."""
-    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(log_folder.glob("*.json"))]
-    same = [r for r in records if r.get("sha256") == expected]
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in log_folder.glob("*.json")]
+    same = sorted((r for r in records if r.get("sha256") == expected), key=lambda r: r["at"])
     return same[-1] if same and same[-1]["decision"] == "approve" else None
 
 

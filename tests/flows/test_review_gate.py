@@ -31,12 +31,12 @@ def gongkai(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(GONGKAI), *args], capture_output=True, text=True, timeout=600)
 
 
-def staging() -> Path:
-    return Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / PERIOD
+def staging(period: str = PERIOD) -> Path:
+    return Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / period
 
 
-def stage_json() -> dict:
-    return json.loads((staging() / "stage.json").read_text(encoding="utf-8"))
+def stage_json(period: str = PERIOD) -> dict:
+    return json.loads((staging(period) / "stage.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +49,8 @@ def stage(isolated_dataset, samples, prefect_backend):
     """Stage the month again (the flow in this process: quicker than the CLI), as a rerun would."""
     flow = functools.partial(_load_flow(), dataset="relief-recipients", source=str(samples[0]))
 
-    def stage_again() -> dict:
-        report = flow(period=PERIOD)
+    def stage_again(period: str = PERIOD) -> dict:
+        report = flow(period=period)
         assert report["status"] == "awaiting-review", report["summary"]
         return report
 
@@ -118,6 +118,24 @@ def test_a_file_changed_while_the_reviewer_decides_is_refused(isolated_dataset, 
     text = (shown + output).decode()
     assert reviewing.returncode == 1, text
     assert "not what was checked and reviewed" in text and series.name in text
+    assert published(portal, isolated_dataset) is None
+
+
+def test_a_file_changed_after_the_approval_is_not_sent(isolated_dataset, stage, portal):
+    """Between the decision and the sending (a publish retried later, a slow portal) the staging changes."""
+    from gongkai import pipeline, review
+    from gongkai.spec import load_spec
+
+    period = "2024-02"   # its own content: this approval must not stand for 2024-01's
+    stage(period)
+    spec = load_spec("relief-recipients")
+    record = pipeline.record_decision(spec, period, stage_json(period)["fingerprint"], reviewer=REVIEWER,
+                                      decision="approve", comment="")
+    parquet = staging(period) / f"relief-recipients-{period}.parquet"
+    parquet.write_bytes(parquet.read_bytes() + b"\0")
+    with pytest.raises(review.ReviewRefused) as refused:
+        pipeline.publish(spec, period, record, progress=lambda message: None)
+    assert refused.value.problem.slug == "review-mismatch" and parquet.name in str(refused.value)
     assert published(portal, isolated_dataset) is None
 
 
