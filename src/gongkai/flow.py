@@ -8,9 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
-from zoneinfo import ZoneInfo
-
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -104,7 +103,8 @@ def run_dataset(dataset: str, period: str, source: str | None = None,
         log.info("%s — report: %s", report.summary, pipeline.write_report(spec, report))
     except OSError as error:  # a full disk or a read-only folder: say so, never crash
         _not_writable(spec, report, error)
-        if report.status not in ("published", "unchanged", "refused", "rejected", "awaiting-review"):  # what the portal did stays reported
+        # What the portal did, or what awaits the reviewer, stays reported.
+        if report.status not in ("published", "unchanged", "refused", "rejected", "awaiting-review"):
             report.status = "failed"
             report.summary = (f"{len(report.problems.errors)} 个错误，未发布任何内容 / "
                               f"{len(report.problems.errors)} errors, nothing published")

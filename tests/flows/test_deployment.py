@@ -260,3 +260,28 @@ def test_a_rejection_through_prefect_publishes_nothing(server, deployment, sampl
     assert "relief-recipients-2024-02.csv" not in {r["name"] for r in after["resources"]}
     staging = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / "2024-02"
     assert json.loads((staging / "review.json").read_text(encoding="utf-8"))["decision"] == "reject"
+
+
+def test_a_review_not_given_in_time_leaves_the_release_staged_for_gongkai_review(server, deployment, samples,
+                                                                                isolated_dataset):
+    directory, _ = samples
+    portal = connect(portal_settings())
+    with server.client() as client:
+        run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"period": "2024-03", "source": str(directory), "review_timeout_seconds": 3})
+        worker = Worker(server, "timeout")
+        try:
+            final = run_until(client, run, worker, "final")
+            worker.process.wait(timeout=30)
+        finally:
+            stop(worker.process)
+    # Prefect marks a pause that timed out as failed; nothing was sent, the staging stays.
+    assert not final.is_completed(), worker.output()
+    assert portal.action.package_show(id=isolated_dataset)["version"] == "2024-01"
+    staging = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / "2024-03"
+    assert (staging / "stage.json").exists() and not (staging / "review.json").exists()
+    done = subprocess.run([str(Path(sys.executable).parent / "gongkai"), "review", "relief-recipients", "2024-03",
+                           "--approve", "--reviewer", "审查人 / later reviewer"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert portal.action.package_show(id=isolated_dataset)["version"] == "2024-03"
