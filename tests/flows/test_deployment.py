@@ -133,7 +133,7 @@ def server(tmp_path_factory):
 def deployment(server):
     """The pool declared in prefect.yaml, then `prefect deploy --all` from the repo root."""
     server.cli("work-pool", "create", POOL, "--type", "process")
-    server.cli("deploy", "--all", timeout=120)
+    server.cli("deploy", "--all", timeout=300)  # slow on a loaded shared machine
     with server.client() as client:
         return client.read_deployment_by_name(DEPLOYMENT)
 
