@@ -2,16 +2,19 @@
 
 from prefect import flow
 
-from gongkai.flow import flow_result, run_dataset, scheduled_period
+from gongkai.flow import REVIEW_TIMEOUT_SECONDS, flow_result, run_dataset, scheduled_period
 
 
 @flow(name="publish-dataset", flow_run_name="{dataset}")
 def publish_dataset(dataset: str, period: str | None = None, source: str | None = None,
-                    reviewer: str | None = None, correction: str | None = None):
-    """Publish one period of `dataset` (default: the last period that has ended).
+                    correction: str | None = None, review_timeout_seconds: int = REVIEW_TIMEOUT_SECONDS):
+    """Check and stage one period of `dataset` (default: the last period that has ended) for review.
 
     `period` is 2024-03 (monthly), 2024-Q1 (quarterly) or 2023 (annual, irregular); `source`
-    overrides the spec's folder of spreadsheets; `reviewer` is recorded in the review record;
-    `correction` (更正理由) is required to publish a changed period again, as its next revision.
+    overrides the spec's folder of spreadsheets; `correction` (更正理由) is required to publish a
+    changed period again, as its next revision. Run as a deployment, the flow pauses for the
+    reviewer's decision (保密审查) for up to `review_timeout_seconds`, then publishes what was
+    approved; run by hand, it stops at "awaiting review" for `gongkai review`.
     """
-    return flow_result(run_dataset(dataset, period or scheduled_period(dataset), source, reviewer, correction))
+    return flow_result(run_dataset(dataset, period or scheduled_period(dataset), source, correction,
+                                   review_timeout_seconds))

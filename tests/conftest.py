@@ -77,6 +77,32 @@ def prefect_backend():
         yield
 
 
+TEST_REVIEWER = "测试审查人 / test reviewer"
+
+
+@pytest.fixture(scope="session")
+def approve():
+    """approve(report) -> report: for a run that stopped awaiting review, what
+    `gongkai review DATASET PERIOD --approve --reviewer 测试审查人` does: record the decision, then
+    the publishing run of the same sources. Any other report (failed, or content approved before)
+    is returned as it is."""
+    from gongkai import pipeline, review
+    from gongkai.cli import _load_flow
+    from gongkai.spec import load_spec
+
+    def approve_(report: dict) -> dict:
+        if report["status"] != "awaiting-review":
+            return report
+        spec = load_spec(report["dataset"])
+        staged = review.Staged.load(pipeline.layout_for(spec).staging(report["period"]))
+        pipeline.record_decision(spec, report["period"], staged.fingerprint, reviewer=TEST_REVIEWER,
+                                 decision="approve", comment="测试数据 / test data")
+        return _load_flow()(dataset=spec.name, period=report["period"], source=staged.source,
+                            correction=staged.correction or None)
+
+    return approve_
+
+
 MAKE_FAMILIES = REPO / "datasets" / "samples" / "make_families.py"
 
 

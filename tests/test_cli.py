@@ -76,9 +76,13 @@ class TestAgainstThePortal:
 
     def test_run_then_show_prints_urls_and_a_working_ckanapi_example(self, isolated_dataset, samples):
         directory, _ = samples
-        first = self.run("run", "relief-recipients", "--period", "2024-01", "--source", str(directory))
+        staged = self.run("run", "relief-recipients", "--period", "2024-01", "--source", str(directory))
+        assert staged.returncode == 5, staged.stdout + staged.stderr
+        first = self.run("review", "relief-recipients", "2024-01", "--approve", "--reviewer", "测试审查人",
+                         "--comment", "测试 / test")
         assert first.returncode == 0, first.stdout + first.stderr
         assert "published" in first.stdout and "report" in first.stdout
+        # The same content was approved: the rerun needs no new review and uploads nothing.
         again = self.run("run", "relief-recipients", "--period", "2024-01", "--source", str(directory))
         assert again.returncode == 0 and "nothing re-uploaded" in again.stdout
 
@@ -98,8 +102,11 @@ class TestAgainstThePortal:
 
     def test_a_refused_token_is_named_with_where_it_came_from(self, isolated_dataset, samples, monkeypatch):
         directory, _ = samples
+        # The run checks and stages without writing to the portal; the approved review sends.
+        staged = self.run("run", "relief-recipients", "--period", "2024-02", "--source", str(directory))
+        assert staged.returncode == 5, staged.stdout + staged.stderr
         monkeypatch.setenv("GONGKAI_CKAN_TOKEN", "not-a-token")
-        refused = self.run("run", "relief-recipients", "--period", "2024-02", "--source", str(directory))
+        refused = self.run("review", "relief-recipients", "2024-02", "--approve", "--reviewer", "测试审查人")
         assert refused.returncode == 3
         assert "environment variable GONGKAI_CKAN_TOKEN" in refused.stdout
 

@@ -64,7 +64,7 @@ def test_every_quality_check_is_documented(check):
     assert f"`{check}`" in _section("Dataset spec reference")
 
 
-@pytest.mark.parametrize("command", ["run", "validate", "notice", "list", "show", "spec check", "spec schema",
-                                     "deadlines", "catalog"])
+@pytest.mark.parametrize("command", ["run", "review", "validate", "notice", "list", "show", "spec check",
+                                     "spec schema", "deadlines", "catalog", "diff"])
 def test_every_command_is_in_the_readme(command):
     assert f"gongkai {command}" in README

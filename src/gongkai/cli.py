@@ -24,6 +24,8 @@ from gongkai.report import RunReport, print_problems
 from gongkai.spec import ROOT, SpecError, available, json_schema, load_spec
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_PORTAL, EXIT_BUG = 0, 1, 3, 4  # 2 is click's usage error
+EXIT_AWAITING_REVIEW, EXIT_REJECTED = 5, 6
+REVIEW_EXITS = {"rejected": EXIT_REJECTED, "failed": EXIT_DATA_ERRORS, "refused": EXIT_PORTAL}
 # Wide enough for file ! sheet ! cell and a message when output is piped (rich assumes 80).
 console = Console(width=None if sys.stdout.isatty() else 140, soft_wrap=True, highlight=False)
 
@@ -83,12 +85,20 @@ def main():
 @click.option("--period", required=True, callback=_period,
               help="Period to publish: 2024-03 (monthly), 2024-Q1 (quarterly) or 2023 (annual).")
 @click.option("--source", type=click.Path(exists=True, path_type=Path), help="Folder or file of spreadsheets.")
-@click.option("--reviewer", envvar="GONGKAI_REVIEWER", help="Who reviewed this release (审查人, a role).")
 @click.option("--correction", metavar="REASON",
               help="Publish a changed, already published period as a correction (更正), saying why.")
 @click.option("--verbose", is_flag=True, help="Show Prefect's log lines too.")
-def run(dataset, period, source, reviewer, correction, verbose):
-    """Check and publish one period of DATASET (e.g. relief-recipients)."""
+def run(dataset, period, source, correction, verbose):
+    """Check and stage one period of DATASET (e.g. relief-recipients) for review (then `gongkai review`)."""
+    spec = _spec(dataset)
+    period = _period_for(spec, period)
+    if spec.disclosure == "proactive":
+        _check_portal(spec, source, period)  # fail in seconds, not after the whole pipeline
+    _run_flow(spec, period, str(source) if source else None, correction, verbose)
+
+
+def _run_flow(spec, period: str, source: str | None, correction: str | None, verbose: bool = False) -> None:
+    """The dataset's flow for one period (run, or the publishing rerun of `review --approve`); exits with its outcome."""
     # Before Prefect is imported: it reads its settings once. No telemetry: the network is closed.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -98,20 +108,15 @@ def run(dataset, period, source, reviewer, correction, verbose):
         # Records still reach Prefect's API, the report and our progress bar; the console shows only
         # our own table and summary, never a Prefect traceback.
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-    from gongkai.flow import RunFailed  # Prefect is slow to import; only `run` needs it
+    from gongkai.flow import RunFailed  # Prefect is slow to import; only runs need it
 
-    spec = _spec(dataset)
-    period = _period_for(spec, period)
-    if spec.disclosure == "proactive":
-        _check_portal(spec, source, period)  # fail in seconds, not after the whole pipeline
     flow = _load_flow(spec.flow or "publish_dataset")
     with Progress(console=console, transient=True) as progress:
         task_id = progress.add_task("starting Prefect", total=7)
         handler = StageProgress(progress, task_id)
         logging.getLogger("prefect").addHandler(handler)
         try:
-            result = flow(dataset=dataset, period=period, source=str(source) if source else None,
-                          reviewer=reviewer, correction=correction)
+            result = flow(dataset=spec.name, period=period, source=source, correction=correction)
         except RunFailed as failed:
             progress.stop()
             _print_outcome(failed.report.as_dict())
@@ -123,6 +128,11 @@ def run(dataset, period, source, reviewer, correction, verbose):
         finally:
             logging.getLogger("prefect").removeHandler(handler)
     _print_outcome(result)
+    if result["status"] == "awaiting-review":
+        console.print(f"\n待审查：尚未向门户发送任何内容 / awaiting review: nothing was sent to the portal. Review it with:\n"
+                      f"  {Path(sys.executable).parent / 'gongkai'} review {spec.name} {period}")
+        sys.exit(EXIT_AWAITING_REVIEW)
+    sys.exit(REVIEW_EXITS.get(result["status"], EXIT_OK))
 
 
 def _check_portal(spec=None, source: Path | None = None, period: str | None = None):
@@ -222,6 +232,77 @@ def diff(dataset, period, old, new):
     console.print(f"{dataset} {period} r{old} → r{new}: {counts['rows_added']} 行新增 rows added, "
                   f"{counts['rows_removed']} 行删除 removed, {counts['cells_changed']} 处变化 cells changed")
     _print_changes(changes.as_dict(), f"{period} r{old} → r{new}", limit=None)
+
+
+@main.command()
+@click.argument("dataset")
+@click.argument("period", callback=_period)
+@click.option("--approve", "decision", flag_value="approve", help="Approve and publish (批准发布).")
+@click.option("--reject", "decision", flag_value="reject", help="Reject: nothing is published (驳回).")
+@click.option("--reviewer", help="审查人: a role or section, published with the record (no personal names).")
+@click.option("--comment", help="审查意见, published with the record (required to reject).")
+def review(dataset, period, decision, reviewer, comment):
+    """Show what the staged PERIOD of DATASET will publish; approve (publish) or reject it (保密审查)."""
+    from gongkai import review as gate
+
+    spec = _spec(dataset)
+    period = _period_for(spec, period)
+    folder = pipeline.layout_for(spec).staging(period)
+    try:
+        staged = gate.Staged.load(folder)
+        gate.check_same(staged, gate.files_now(staged), staged.fingerprint, folder)
+        _refuse_if_rejected(folder)
+    except gate.ReviewRefused as refused:
+        _print_refusal(refused)
+    for line in pipeline.review_overview(spec, staged):
+        console.print(line, markup=False)
+    decision, reviewer, comment = _decision(decision, reviewer, comment)
+    try:
+        record = pipeline.record_decision(spec, period, staged.fingerprint, reviewer=reviewer, decision=decision,
+                                          comment=comment)
+    except gate.ReviewRefused as refused:
+        _print_refusal(refused)
+    if decision == "reject":
+        report = RunReport(dataset=spec.name, period=period, rows=staged.rows, files=sorted(staged.files),
+                           review=gate.portal_fields(record), status="rejected",
+                           summary="审查驳回，未发布任何内容 / rejected by the reviewer, nothing published")
+        pipeline.write_report(spec, report)
+        _print_outcome(report.as_dict())
+        console.print(f"  record    {folder / gate.RECORD_FILE}\n  staging   {folder} (kept for inspection; "
+                      "fix the sources and run `gongkai run` again)")
+        sys.exit(EXIT_REJECTED)
+    # Approved: the publishing run checks and stages the same sources again. The same content has the
+    # fingerprint just approved and is sent; anything that changed since waits for a new review.
+    _run_flow(spec, period, staged.source, staged.correction)
+
+
+def _decision(decision, reviewer, comment) -> tuple[str, str, str]:
+    """--approve/--reject with --reviewer (and --comment), or asked for at the terminal."""
+    if decision is None:
+        decision = click.prompt("决定 decision", type=click.Choice(["approve", "reject"]))
+        reviewer = reviewer or click.prompt("审查人 reviewer (岗位或科室 a role or section)")
+        if comment is None:
+            comment = click.prompt("意见 comment", default="", show_default=False)
+    if not reviewer:
+        raise click.UsageError("--reviewer is required with --approve/--reject / 请用 --reviewer 填写审查人")
+    if decision == "reject" and not (comment or "").strip():
+        raise click.UsageError("--comment is required to reject: say what is wrong / 驳回时请用 --comment 说明原因")
+    return decision, reviewer, comment or ""
+
+
+def _refuse_if_rejected(folder: Path) -> None:
+    from gongkai import review as gate
+
+    record = folder / gate.RECORD_FILE
+    if record.exists() and (earlier := json.loads(record.read_text(encoding="utf-8")))["decision"] == "reject":
+        raise gate.ReviewRefused("review-rejected", Where(file=str(folder)), reviewer=earlier["reviewer"],
+                                 at=earlier["at"], comment=earlier["comment"])
+
+
+def _print_refusal(refused) -> None:
+    print_problems([refused.problem.as_dict()], console)
+    console.print("未发布任何内容 / nothing was published")
+    sys.exit(EXIT_DATA_ERRORS)
 
 
 @main.command()

@@ -9,13 +9,19 @@ import datetime as dt
 import functools
 import shutil
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
 from prefect.states import Failed, State
+from pydantic import Field
 
-from gongkai import catalog, pipeline
+from gongkai import catalog, pipeline, review
 from gongkai.package.chart import ChartFontMissing
 from gongkai.publish import PortalRefused, PortalUnreachable
 from gongkai.report import RunReport
@@ -32,6 +38,16 @@ def scheduled_period(dataset: str, today: dt.date | None = None) -> str:
 
 
 STAGES = ["extract", "normalize", "validate", "quality", "anonymize", "package", "publish"]
+REVIEW_TIMEOUT_SECONDS = 24 * 3600  # a deployment waits a day for its reviewer; then `gongkai review` decides
+REVIEW_POLL_SECONDS = 5
+
+
+class ReviewDecision(RunInput):
+    """The reviewer's answer in Prefect's resume form (保密审查)."""
+
+    reviewer: str = Field(description="审查人（岗位或科室，不写个人信息）/ reviewer: a role or section")
+    decision: Literal["approve", "reject"] = Field(description="approve 批准发布 / reject 驳回")
+    comment: str = Field("", description="审查意见（将公开）/ comment, published with the record")
 
 
 class RunFailed(Exception):
@@ -105,9 +121,9 @@ def _refresh_catalog(report: RunReport, log) -> str:
     return "；目录未更新：链接无效 / the catalogue was not updated: broken links" if result.problems.errors else ""
 
 
-def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: str | None = None,
-                correction: str | None = None) -> RunReport:
-    """Run every stage for one period and write the report; publish only if no stage found an error.
+def run_dataset(dataset: str, period: str, source: str | None = None, correction: str | None = None,
+                review_timeout: int = REVIEW_TIMEOUT_SECONDS) -> RunReport:
+    """Run every stage for one period and write the report; publish only what a reviewer approved.
 
     A published period whose content changed is published again only as a correction, with
     `correction` saying why (更正理由); it becomes the period's next revision.
@@ -116,14 +132,18 @@ def run_dataset(dataset: str, period: str, source: str | None = None, reviewer: 
     spec = load_spec(dataset)
     report = RunReport(dataset=spec.name, period=period)
     try:
-        report.status, report.summary = _stages(spec, report, source, reviewer, log, correction or "")
+        report.status, report.summary = _stages(spec, report, source, log, correction or "", review_timeout)
     except (PortalRefused, PortalUnreachable, SettingsError) as error:
         report.status, report.summary = "refused", str(error)
+    except review.ReviewRefused as refused:  # the staged release is not what was reviewed: nothing sent
+        report.problems.append(refused.problem)
+        report.status, report.summary = "failed", "未发布任何内容 / nothing published"
     try:
         log.info("%s — report: %s", report.summary, pipeline.write_report(spec, report))
     except OSError as error:  # a full disk or a read-only folder: say so, never crash
         _not_writable(spec, report, error)
-        if report.status not in ("published", "unchanged", "refused"):  # what the portal did stays reported
+        # What the portal did, or what awaits the reviewer, stays reported.
+        if report.status not in ("published", "unchanged", "refused", "rejected", "awaiting-review"):
             report.status = "failed"
             report.summary = (f"{len(report.problems.errors)} 个错误，未发布任何内容 / "
                               f"{len(report.problems.errors)} errors, nothing published")
@@ -165,8 +185,8 @@ def _step(log, name: str) -> None:
     log.info("[%d/%d] %s", STAGES.index(name) + 1, len(STAGES), name)
 
 
-def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | None, log,
-            correction: str = "") -> tuple[str, str]:
+def _stages(spec: Spec, report: RunReport, source: str | None, log, correction: str = "",
+            review_timeout: int = REVIEW_TIMEOUT_SECONDS) -> tuple[str, str]:
     """The stages in order; returns (status, summary). Any error stops the run before packaging."""
     problems = report.problems
 
@@ -194,13 +214,12 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
     anonymize(table, metadata, problems)
     if problems.errors:
         return failed()
-    report.review = pipeline.review_record(spec, reviewer or f"{spec.department} 数据专员 / data officer")
     if spec.disclosure != "proactive":
         return "validated", (f"公开属性为“{pipeline.DISCLOSURE_LABELS[spec.disclosure]}”，不发布到门户 / "
                              "not proactively disclosed, so not published")
     _step(log, "package")
     try:
-        staged = package(spec, table, problems, correction, files, report.review)
+        staged = package(spec, table, problems, correction, files)
     except OSError as error:  # disk full, folder read-only: nothing was sent, nothing counts as released
         _not_writable(spec, report, error)
         # The half-written staging folder is no release; removing it frees the space the report needs.
@@ -214,9 +233,21 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
         report.release = _release_summary(staged)
     if problems.errors:   # a changed period without --correction, or a correction of nothing
         return failed()
+    approval = None
+    if staged.new:   # a new release (a period, or a correction) waits for a person's decision
+        ticket = pipeline.stage_for_review(spec, table, staged, metadata, pipeline.review_checks(spec, table, problems),
+                                           source, correction)
+        # The same content approved before (the publishing run after `gongkai review --approve`) goes on.
+        approval = review.earlier_approval(pipeline.reviews_folder(spec), ticket.fingerprint) \
+            or _wait_for_review(spec, ticket, review_timeout, log)
+        if approval is None:
+            return "awaiting-review", f"待审查 / awaiting review: {review_command(spec.name, report.period)}"
+        report.review = review.portal_fields(approval)
+        if approval["decision"] == "reject":
+            return "rejected", "审查驳回，未发布任何内容 / rejected by the reviewer, nothing published"
     _step(log, "publish")
     first_release = report.period not in pipeline.layout_for(spec).published_periods()
-    outcome = publish(spec, table, staged, metadata | report.review, log.info)
+    outcome = publish(spec, table, staged, metadata | report.review, log.info, approval)
     report.dataset_url, report.uploaded, report.unchanged = outcome.dataset_url, outcome.uploaded, outcome.unchanged
     report.release["version"] = staged.version
     if outcome.changed and first_release:
@@ -226,3 +257,31 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
         return "published", (f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files"
                              f"{catalog_note}")
     return "unchanged", "内容未变化，未重新上传 / nothing changed, nothing re-uploaded"
+
+
+def review_command(dataset: str, period: str) -> str:
+    return f"gongkai review {dataset} {period}"
+
+
+def _wait_for_review(spec: Spec, staged: review.Staged, timeout: int, log) -> dict | None:
+    """In a deployment, pause for the reviewer's answer in Prefect's UI or API; by hand, None.
+
+    A run started by hand returns at once: `gongkai review` shows the release and takes the
+    decision. A deployment run has no one at a terminal, so it pauses with a form (ReviewDecision)
+    describing what will be published; without an answer in `timeout` seconds the release stays
+    staged and `gongkai review` can still decide.
+    """
+    context = FlowRunContext.get()
+    if not (context and context.flow_run and context.flow_run.deployment_id):
+        return None
+    description = "\n".join([*pipeline.review_overview(spec, staged), "",
+                              f"或在命令行审查 / or from a terminal: `{review_command(spec.name, staged.period)}`"])
+    try:
+        answer = pause_flow_run(wait_for_input=ReviewDecision.with_initial_data(description=description),
+                                timeout=timeout, poll_interval=REVIEW_POLL_SECONDS)
+    except FlowPauseTimeout:
+        log.info("no review decision in %d s: the release stays staged; run `%s`", timeout,
+                 review_command(spec.name, staged.period))
+        return None
+    return pipeline.record_decision(spec, staged.period, staged.fingerprint, reviewer=answer.reviewer,
+                                    decision=answer.decision, comment=answer.comment)

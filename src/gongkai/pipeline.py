@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gongkai import anonymize, quality
+from gongkai import anonymize, quality, review
 from gongkai.deadline import publication_deadline
 from gongkai.normalize import SourceTable, normalize
 from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period, published_series_frame,
-                             read_period, release_stem, sha256, write_datapackage)
+                             read_period, release_stem, row_order, sha256, write_datapackage)
 from gongkai.package import releases
 from gongkai.problems import Problems, Where
-from gongkai.publish import Outcome, Publisher, connect
+from gongkai.publish import Outcome, PortalRefused, PortalUnreachable, Publisher, connect
 from gongkai.report import RunReport
-from gongkai.settings import output_dir, portal_settings
+from gongkai.settings import SettingsError, output_dir, portal_settings
 from gongkai.spec import Spec
-from gongkai.validate import validate_table
+from gongkai.validate import load_schema, validate_table
 
 DISCLOSURE_LABELS = {"proactive": "主动公开", "on_request": "依申请公开", "not_disclosed": "不予公开"}
 
@@ -99,15 +98,18 @@ def scan_outputs(table: SourceTable, metadata: dict, problems: Problems, names: 
     anonymize.scan_text(json.dumps(metadata, ensure_ascii=False), Where(field="CKAN metadata"), problems, names)
 
 
-def review_record(spec: Spec, reviewer: str) -> dict:
-    return {
-        "reviewed_by": reviewer,
-        "reviewed_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "review_checks": (f"保密审查：个人信息扫描（身份证号、手机号、银行卡号、邮箱）无命中；"
-                          f"表结构与质量规则校验通过；公开属性：{DISCLOSURE_LABELS[spec.disclosure]}。"
-                          " Privacy review: no ID, phone, bank card or e-mail found; "
-                          "schema and quality rules passed."),
+def review_checks(spec: Spec, table: SourceTable, problems: Problems) -> dict[str, str]:
+    """What the pipeline verified, for the review record (审查记录)."""
+    checks = {
+        "个人信息扫描 PII scan": "身份证号、手机号、银行卡号、邮箱无命中 / no ID, phone, bank card or e-mail found",
+        "表结构 schema": f"通过 / passed ({spec.schema_path.name})",
+        "质量规则 quality": f"通过，{len(problems.warnings)} 个警告 / passed, {len(problems.warnings)} warnings",
+        "公开属性 disclosure": DISCLOSURE_LABELS[spec.disclosure],
     }
+    suppressed = review.suppression_summary(table.frame)
+    if suppressed:
+        checks["小数值抑制 suppression"] = "、".join(f"{k} {v}" for k, v in suppressed.items())
+    return checks
 
 
 def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
@@ -203,15 +205,40 @@ def _staged_record(layout: Layout, period: str) -> dict | None:
     return json.loads(found[-1].read_text(encoding="utf-8")) if found else None
 
 
-def staged_files(spec: Spec, period: str) -> dict[str, str]:
-    """{file name: sha256} of the release staged for `period` (what a reviewer approves).
+def stage_for_review(spec: Spec, table: SourceTable, staged: StagedRelease, metadata: dict,
+                     checks: dict[str, str], source: str | None, correction: str | None) -> review.Staged:
+    """Record what the checks passed beside the staged files: the release now awaits its review.
 
-    The data files only: datapackage.json and the changelog name the portal's URLs and are
-    written from these when publishing.
-    """
-    staging = layout_for(spec).staging(period)
-    return {path.name: sha256(path) for path in sorted(staging.rglob("*"))
-            if path.is_file() and path.suffix in (".csv", ".parquet")}
+    The sources and the correction reason are kept so that `gongkai review --approve` can run the
+    same release again to publish it."""
+    ticket = review.Staged.of(spec.name, table.period, staged.files, metadata, checks, len(table.frame),
+                              source=source, correction=correction or "")
+    ticket.save(layout_for(spec).staging(table.period))
+    return ticket
+
+
+def reviews_folder(spec: Spec) -> Path:
+    return layout_for(spec).root / "reviews"
+
+
+def record_decision(spec: Spec, period: str, seen: str, *, reviewer: str, decision: str, comment: str) -> dict:
+    """The reviewer's decision on the staged release whose fingerprint they were shown (`seen`)."""
+    folder = layout_for(spec).staging(period)
+    ticket = review.Staged.load(folder)
+    review.check_same(ticket, review.files_now(ticket), seen, folder)
+    return review.decide(ticket, folder, reviews_folder(spec), reviewer=reviewer, decision=decision,
+                         comment=comment, seen=seen)
+
+
+def review_overview(spec: Spec, ticket: review.Staged) -> list[str]:
+    """What a reviewer sees of a staged release: figures, checks, suppression, diff, preview."""
+    layout = layout_for(spec)
+    staged = sorted(layout.staging(ticket.period).glob(f"{spec.name}-{ticket.period}*.parquet"))
+    frame = read_period(staged[-1])
+    released = (layout.current(spec.name, ticket.period) if ticket.period in layout.published_periods() else None)
+    fields = load_schema(spec.schema_path).fields
+    measures = [f.name for f in fields if f.type in ("integer", "number") and f.name in frame.columns]
+    return review.overview(ticket, frame, measures, read_period(released) if released else None, row_order(spec))
 
 
 def restore_releases(spec: Spec, progress=print) -> list[str]:
@@ -220,13 +247,25 @@ def restore_releases(spec: Spec, progress=print) -> list[str]:
     return Publisher(connect(settings), settings, spec, progress).restore(layout_for(spec))
 
 
-def publish(spec: Spec, table: SourceTable, staged: StagedRelease, metadata: dict, progress=print) -> Outcome:
-    """Send the staged release; it counts as published locally only once the portal took it."""
+def publish(spec: Spec, table: SourceTable, staged: StagedRelease, metadata: dict, progress=print,
+            approval: dict | None = None) -> Outcome:
+    """Send the staged release; it counts as published locally only once the portal took it.
+
+    A new release goes only with the reviewer's `approval`, whose fingerprint is checked against
+    the files hashed again here, the last step before sending: approving something other than
+    what was reviewed is impossible.
+    """
     settings = portal_settings()
     publisher = Publisher(connect(settings), settings, spec, progress)
     layout = layout_for(spec)
     folder = layout.staging(table.period)
     record = staged.record
+    if record is not None:
+        if approval is None or approval["decision"] != "approve":
+            raise ValueError("a new release is published only with an approval")   # a bug, never data
+        review.check_same(review.Staged.load(folder), review.files_now(review.Staged.load(folder)),
+                          approval["sha256"], folder)
+        record["review"] = review.portal_fields(approval)
     if record is not None and not record["published_at"]:
         record["published_at"] = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     records = releases.local_records(spec, layout, record)
@@ -247,6 +286,8 @@ def publish(spec: Spec, table: SourceTable, staged: StagedRelease, metadata: dic
         releases.write_record(record, releases.record_path(layout, table.period, staged.revision, staged=True))
         fields = {record["files"]["CSV"]: {"release": json.dumps(releases.portal_copy(record), ensure_ascii=False)}}
     outcome = publisher.publish(staged.files, metadata, derive, fields)
+    if approval is not None:
+        review.keep(approval, folder)   # moves with the files into releases/<period>/
     layout.commit(table.period)
     return outcome
 

@@ -284,6 +284,25 @@ KINDS: dict[str, Kind] = {
         "no CJK font is installed: the Chinese labels of trend chart {chart} would show as boxes",
         "运行 make debian-packages（安装 Debian 软件包 fonts-noto-cjk）后重新运行",
         "run `make debian-packages` (installs the Debian package fonts-noto-cjk), then run again"),
+    # -- the review gate (保密审查) ---------------------------------------------------------------
+    "nothing-staged": Kind(
+        E, "{period} 没有待审查的发布", "nothing is staged for review for {period}",
+        "先运行 gongkai run 数据集 --period 期间", "run `gongkai run DATASET --period PERIOD` first"),
+    "review-mismatch": Kind(
+        E, "暂存的发布与审查时的内容不一致（{files}），未发布任何内容",
+        "the staged release is not what was checked and reviewed ({files} changed): nothing was published",
+        "重新运行 gongkai run 并重新审查", "run `gongkai run` again and review the new staging"),
+    "pii-in-review": Kind(
+        E, "审查记录将被公开，但其中含有个人信息（{kinds}）",
+        "the review record is published, but it holds personal data ({kinds})",
+        "审查人填写岗位或科室，意见中不写个人信息", "give a role or section as reviewer and no personal data in the comment"),
+    "reviewer-missing": Kind(
+        E, "未填写审查人", "no reviewer given",
+        "用 --reviewer 填写审查人（岗位或科室）", "name the reviewer (a role or section) with --reviewer"),
+    "review-rejected": Kind(
+        E, "该发布已被驳回（{reviewer}，{at}：{comment}）",
+        "this release was rejected ({reviewer}, {at}: {comment})",
+        "修改源数据后重新运行 gongkai run", "fix the sources and run `gongkai run` again"),
 }
 
 

@@ -25,7 +25,7 @@ class RunReport:
     files: list[str] = field(default_factory=list)
     rows: int = 0
     problems: Problems = field(default_factory=Problems)
-    status: str = "running"          # published | unchanged | refused | failed | validated
+    status: str = "running"          # published | unchanged | awaiting-review | rejected | refused | failed | validated
     summary: str = ""
     dataset_url: str = ""
     uploaded: list[str] = field(default_factory=list)

@@ -7,6 +7,7 @@ under the isolated dataset's name.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -34,7 +35,7 @@ MONTHLY = DECLARED["deployments"][0]
 POOL = MONTHLY["work_pool"]["name"]
 DEPLOYMENT = "publish-dataset/relief-recipients"  # flow name / deployment name
 
-SERVER_STARTUP_SECONDS = 60
+SERVER_STARTUP_SECONDS = 180  # a shared 2-core machine under load takes more than a minute
 RUN_SECONDS = 120
 
 
@@ -132,7 +133,7 @@ def server(tmp_path_factory):
 def deployment(server):
     """The pool declared in prefect.yaml, then `prefect deploy --all` from the repo root."""
     server.cli("work-pool", "create", POOL, "--type", "process")
-    server.cli("deploy", "--all", timeout=120)
+    server.cli("deploy", "--all", timeout=300)  # slow on a loaded shared machine
     with server.client() as client:
         return client.read_deployment_by_name(DEPLOYMENT)
 
@@ -158,7 +159,8 @@ def test_deploy_registers_schedule_parameters_and_schema(deployment):
     assert all(s.active for s in deployment.schedules)
     assert deployment.enforce_parameter_schema is True
     assert deployment.parameters == MONTHLY["parameters"]
-    assert set(deployment.parameter_openapi_schema["properties"]) == {"dataset", "period", "source", "reviewer"}
+    assert set(deployment.parameter_openapi_schema["properties"]) == {"dataset", "period", "source",
+                                                                       "review_timeout_seconds"}
     assert (deployment.work_pool_name, deployment.work_queue_name) == (POOL, "default")
     # The worker runs the flow from this checkout, not from a copy.
     assert deployment.pull_steps == [
@@ -182,31 +184,106 @@ def test_enforced_schema_refuses_parameters_of_the_wrong_type(server, deployment
         assert not any(run.parameters == parameters for run in client.read_flow_runs())
 
 
-def test_a_worker_runs_the_deployment_and_the_month_is_published(server, deployment, samples,
-                                                                  isolated_dataset):
-    directory, _ = samples
-    with server.client() as client:
-        run = client.create_flow_run_from_deployment(
-            deployment.id, parameters={"period": "2024-01", "source": str(directory)})
-        # The worker inherits GONGKAI_DATASETS_DIR/GONGKAI_OUT, so it publishes the isolated dataset.
-        log = server.home / "worker.log"
-        with log.open("wb") as output:
-            worker = subprocess.Popen(
+class Worker:
+    """A process worker that picks up one flow run and exits when it ends (`--run-once --limit 1`)."""
+
+    def __init__(self, server: PrefectServer, name: str):
+        self.log = server.home / f"worker-{name}.log"
+        with self.log.open("wb") as output:
+            self.process = subprocess.Popen(
                 [str(PREFECT), "worker", "start", "--pool", POOL, "--run-once", "--limit", "1"],
                 cwd=REPO, env=server.env(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            def final_state():
-                state = client.read_flow_run(run.id).state
-                return state if state and state.is_final() else None
 
-            state = wait_until(final_state, RUN_SECONDS, f"flow run {run.name} (worker log: {log})", interval=1)
-            worker.wait(timeout=30)
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def run_until(client, run, worker: Worker, state_is: str, seconds: float = RUN_SECONDS):
+    """Wait for the flow run to be Paused (awaiting its review) or final; fail with the worker's log."""
+    def reached():
+        state = client.read_flow_run(run.id).state
+        if state and state.is_final() and state_is == "paused":
+            pytest.fail(f"the run ended ({state.type}: {state.message}) instead of pausing:\n{worker.output()}")
+        return state if state and (state.is_paused() if state_is == "paused" else state.is_final()) else None
+
+    return wait_until(reached, seconds, f"flow run {run.name} to be {state_is} (worker log: {worker.log})",
+                      interval=1)
+
+
+def review_through_prefect(server, deployment, period: str, source: Path, decision: str, comment: str):
+    """Trigger a run, wait for its review pause, answer it through the API; (paused state, final state, worker)."""
+    with server.client() as client:
+        run = client.create_flow_run_from_deployment(deployment.id, parameters={"period": period, "source": str(source)})
+        # The worker inherits GONGKAI_DATASETS_DIR/GONGKAI_OUT, so it publishes the isolated dataset.
+        worker = Worker(server, period)
+        try:
+            paused = run_until(client, run, worker, "paused")
+            # What Prefect's UI shows: a form for ReviewDecision under a description of the release.
+            description = client.read_flow_run_input(run.id, f"{paused.state_details.run_input_keyset['description']}")
+            assert f"{period}" in description and "rows" in description, description
+            client.resume_flow_run(run.id, run_input={"reviewer": "审查人 / deployment reviewer",
+                                                      "decision": decision, "comment": comment})
+            final = run_until(client, run, worker, "final")
+            worker.process.wait(timeout=30)
         finally:
-            stop(worker)
-    assert state.is_completed(), f"{state.type}: {state.message}\n{log.read_text()}"
-    assert worker.returncode == 0, log.read_text()
-    assert f"submitting flow run '{run.id}'" in log.read_text()
-    dataset = connect(portal_settings()).action.package_show(id=isolated_dataset)
+            stop(worker.process)
+    return paused, final, worker
+
+
+def test_a_deployment_run_waits_for_the_review_and_publishes_what_was_approved(server, deployment, samples,
+                                                                                isolated_dataset):
+    directory, _ = samples
+    portal = connect(portal_settings())
+    paused, final, worker = review_through_prefect(server, deployment, "2024-01", directory, "approve",
+                                                   "已核对 / checked")
+    assert paused.is_paused() and paused.state_details.pause_timeout is not None
+    assert final.is_completed(), f"{final.type}: {final.message}\n{worker.output()}"
+    assert worker.process.returncode == 0, worker.output()
+    dataset = portal.action.package_show(id=isolated_dataset)
     assert dataset["version"] == "1.0.0"
     assert {"relief-recipients-2024-01.csv", "relief-recipients-2024-01.parquet"} <= {
         r["name"] for r in dataset["resources"]}
+    assert dataset["reviewed_by"] == "审查人 / deployment reviewer" and "PII scan" in dataset["review_checks"]
+    release = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "releases" / "2024-01"
+    record = json.loads((release / "review.json").read_text(encoding="utf-8"))
+    assert (record["decision"], record["comment"], record["at"]) == ("approve", "已核对 / checked",
+                                                                     dataset["reviewed_at"])
+
+
+def test_a_rejection_through_prefect_publishes_nothing(server, deployment, samples, isolated_dataset):
+    directory, _ = samples
+    portal = connect(portal_settings())
+    before = portal.action.package_show(id=isolated_dataset)
+    _, final, worker = review_through_prefect(server, deployment, "2024-02", directory, "reject",
+                                              "数字待核实 / figures to be checked")
+    assert final.is_completed(), f"{final.type}: {final.message}\n{worker.output()}"
+    after = portal.action.package_show(id=isolated_dataset)
+    assert after["version"] == "1.0.0" and after["metadata_modified"] == before["metadata_modified"]
+    assert "relief-recipients-2024-02.csv" not in {r["name"] for r in after["resources"]}
+    staging = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / "2024-02"
+    assert json.loads((staging / "review.json").read_text(encoding="utf-8"))["decision"] == "reject"
+
+
+def test_a_review_not_given_in_time_leaves_the_release_staged_for_gongkai_review(server, deployment, samples,
+                                                                                isolated_dataset):
+    directory, _ = samples
+    portal = connect(portal_settings())
+    with server.client() as client:
+        run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={"period": "2024-03", "source": str(directory), "review_timeout_seconds": 3})
+        worker = Worker(server, "timeout")
+        try:
+            final = run_until(client, run, worker, "final")
+            worker.process.wait(timeout=30)
+        finally:
+            stop(worker.process)
+    # Prefect marks a pause that timed out as failed; nothing was sent, the staging stays.
+    assert not final.is_completed(), worker.output()
+    assert portal.action.package_show(id=isolated_dataset)["version"] == "1.0.0"
+    staging = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / "2024-03"
+    assert (staging / "stage.json").exists() and not (staging / "review.json").exists()
+    done = subprocess.run([str(Path(sys.executable).parent / "gongkai"), "review", "relief-recipients", "2024-03",
+                           "--approve", "--reviewer", "审查人 / later reviewer"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert portal.action.package_show(id=isolated_dataset)["version"] == "1.1.0"   # a new period: +minor

@@ -95,13 +95,13 @@ def organization_cleanup():
 
 
 @pytest.fixture(scope="module")
-def published(organization_cleanup, isolated_specs, prefect_backend, tmp_path_factory):
+def published(organization_cleanup, isolated_specs, prefect_backend, tmp_path_factory, approve):
     names = isolated_specs(SPEC)   # every spec under datasets/ plus the fifth, under unique CKAN names
     rng = random.Random(20240401)
     quarters = {period: quarter_figures(rng) for period in QUARTERS}
     source = write_workbook(tmp_path_factory.mktemp("fifth") / f"{COUNTY}2024年高龄津贴发放情况.xlsx", quarters)
     publish_dataset = _load_flow("publish_dataset")
-    reports = [publish_dataset(dataset="elderly-allowance", period=period, source=str(source))
+    reports = [approve(publish_dataset(dataset="elderly-allowance", period=period, source=str(source)))
                for period in QUARTERS]
     portal = connect(portal_settings())
     return portal, portal.action.package_show(id=names["elderly-allowance"]), reports, quarters

@@ -35,13 +35,13 @@ def flow():
 
 
 @pytest.fixture(scope="module")
-def published(isolated_specs, family_samples, prefect_backend, flow, portal):
+def published(isolated_specs, family_samples, prefect_backend, flow, portal, approve):
     """Every family published once: {dataset: (report, package_show, series resource id)}."""
     directory, _ = family_samples
     names = isolated_specs()
     out = {}
     for dataset, (folder, period) in FAMILIES.items():
-        report = flow(dataset=dataset, period=period, source=str(directory / folder))
+        report = approve(flow(dataset=dataset, period=period, source=str(directory / folder)))
         package = portal.action.package_show(id=names[dataset])
         series = next(r for r in package["resources"] if r["name"] == f"{dataset}-datastore")
         out[dataset] = report, package, series["id"]

@@ -42,10 +42,10 @@ def flow():
 
 
 @pytest.fixture(scope="module")
-def published(isolated_dataset, samples, prefect_backend, flow, portal):
-    """Three months published in order, then the last month run again."""
+def published(isolated_dataset, samples, prefect_backend, flow, portal, approve):
+    """Three months published in order (each approved by the test reviewer), then the last month run again."""
     directory, _ = samples
-    reports = [flow(period=period, source=str(directory)) for period in PERIODS]
+    reports = [approve(flow(period=period, source=str(directory))) for period in PERIODS]
     rerun = flow(period="2024-03", source=str(directory))
     return portal.action.package_show(id=isolated_dataset), reports, rerun
 

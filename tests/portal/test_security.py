@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.portal]
 
 GONGKAI = Path(sys.executable).parent / "gongkai"
 WRONG_TOKEN = "wrong-token-12345"
+APPROVE = ("--approve", "--reviewer", "测试审查人 / test reviewer", "--comment", "测试数据 / test data")
 
 
 def run_gongkai(*args: str, prefect_home: Path, **env: str) -> subprocess.CompletedProcess:
@@ -43,8 +44,10 @@ class TestTheTokenIsNeverWritten:
         directory, _ = samples
         _, token = portal_url_and_token
         out, prefect_home = Path(os.environ["GONGKAI_OUT"]), tmp_path / "prefect"
-        done = run_gongkai("run", "relief-recipients", "--period", "2024-01", "--source", str(directory),
-                           prefect_home=prefect_home)
+        staged = run_gongkai("run", "relief-recipients", "--period", "2024-01", "--source", str(directory),
+                             prefect_home=prefect_home)
+        assert staged.returncode == 5, staged.stdout + staged.stderr
+        done = run_gongkai("review", "relief-recipients", "2024-01", *APPROVE, prefect_home=prefect_home)
         assert done.returncode == 0, done.stdout + done.stderr
         assert "published" in done.stdout
 
@@ -59,9 +62,12 @@ class TestTheTokenIsNeverWritten:
     def test_a_refused_wrong_token_is_written_nowhere_either(self, isolated_dataset, samples, tmp_path):
         directory, _ = samples
         out, prefect_home = Path(os.environ["GONGKAI_OUT"]), tmp_path / "prefect"
-        # 2024-02 is not on the portal yet: the run has to write, and the portal refuses the token.
-        done = run_gongkai("run", "relief-recipients", "--period", "2024-02", "--source", str(directory),
-                           prefect_home=prefect_home, GONGKAI_CKAN_TOKEN=WRONG_TOKEN)
+        # 2024-02 is not on the portal yet: the approved review has to write, and the portal refuses the token.
+        staged = run_gongkai("run", "relief-recipients", "--period", "2024-02", "--source", str(directory),
+                             prefect_home=prefect_home)
+        assert staged.returncode == 5, staged.stdout + staged.stderr
+        done = run_gongkai("review", "relief-recipients", "2024-02", *APPROVE, prefect_home=prefect_home,
+                           GONGKAI_CKAN_TOKEN=WRONG_TOKEN)
         assert done.returncode == 3, done.stdout + done.stderr
         assert "environment variable GONGKAI_CKAN_TOKEN" in done.stdout
         assert WRONG_TOKEN not in done.stdout + done.stderr

@@ -1,0 +1,160 @@
+"""The review gate (保密审查) against the real portal: `gongkai run` stops awaiting review, `gongkai review`
+shows the release and decides; a rejection publishes nothing, and a release changed after its checks or
+while the reviewer decides is refused. The tests run in order on one isolated dataset."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ckanapi
+import pytest
+
+from gongkai.cli import _load_flow
+from gongkai.publish import connect
+from gongkai.settings import portal_settings
+
+pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
+
+GONGKAI = Path(sys.executable).parent / "gongkai"
+PERIOD = "2024-01"
+REVIEWER = "测试审查人 / test reviewer"
+APPROVE = ("--approve", "--reviewer", REVIEWER, "--comment", "核对无误 / checked")
+
+
+def gongkai(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(GONGKAI), *args], capture_output=True, text=True, timeout=600)
+
+
+def staging(period: str = PERIOD) -> Path:
+    return Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / period
+
+
+def stage_json(period: str = PERIOD) -> dict:
+    return json.loads((staging(period) / "stage.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def portal():
+    return connect(portal_settings())
+
+
+@pytest.fixture(scope="module")
+def stage(isolated_dataset, samples, prefect_backend):
+    """Stage the month again (the flow in this process: quicker than the CLI), as a rerun would."""
+    flow = functools.partial(_load_flow(), dataset="relief-recipients", source=str(samples[0]))
+
+    def stage_again(period: str = PERIOD) -> dict:
+        report = flow(period=period)
+        assert report["status"] == "awaiting-review", report["summary"]
+        return report
+
+    return stage_again
+
+
+def published(portal, name: str) -> dict | None:
+    try:
+        return portal.action.package_show(id=name)
+    except ckanapi.NotFound:
+        return None
+
+
+def test_run_stops_awaiting_review_and_sends_nothing(isolated_dataset, samples, portal):
+    done = gongkai("run", "relief-recipients", "--period", PERIOD, "--source", str(samples[0]))
+    assert done.returncode == 5, done.stdout + done.stderr
+    assert "awaiting review" in done.stdout and "nothing was sent to the portal" in done.stdout
+    assert f"gongkai review relief-recipients {PERIOD}" in done.stdout
+    assert published(portal, isolated_dataset) is None
+    assert stage_json()["period"] == PERIOD
+
+
+def test_review_shows_the_release_and_a_rejection_publishes_nothing(isolated_dataset, samples, portal):
+    _, figures = samples
+    done = gongkai("review", "relief-recipients", PERIOD, "--reject", "--reviewer", REVIEWER,
+                   "--comment", "数字待核实 / figures to be checked")
+    assert done.returncode == 6, done.stdout + done.stderr
+    assert stage_json()["fingerprint"] in done.stdout            # what exactly is being decided on
+    assert f"rows: {stage_json()['rows']}" in done.stdout
+    assert "never published before" in done.stdout and "PII scan" in done.stdout
+    assert "rejected" in done.stdout and "kept for inspection" in done.stdout
+    assert published(portal, isolated_dataset) is None
+    record = json.loads((staging() / "review.json").read_text(encoding="utf-8"))
+    assert (record["decision"], record["reviewer"]) == ("reject", REVIEWER)
+    assert list((staging().parents[1] / "reviews").glob(f"{PERIOD}-*-reject.json"))
+
+    again = gongkai("review", "relief-recipients", PERIOD, *APPROVE)
+    assert again.returncode == 1 and "rejected" in again.stdout, again.stdout
+    assert published(portal, isolated_dataset) is None
+
+
+def test_a_staged_file_changed_after_the_checks_is_refused(isolated_dataset, stage, portal):
+    stage()
+    csv = staging() / f"relief-recipients-{PERIOD}.csv"
+    csv.write_text(csv.read_text(encoding="utf-8-sig").replace("武定县", "武定县 ", 1), encoding="utf-8-sig")
+    done = gongkai("review", "relief-recipients", PERIOD, *APPROVE)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "not what was checked and reviewed" in done.stdout and csv.name in done.stdout
+    assert "nothing was published" in done.stdout
+    assert published(portal, isolated_dataset) is None
+
+
+def test_a_file_changed_while_the_reviewer_decides_is_refused(isolated_dataset, stage, portal):
+    stage()
+    reviewing = subprocess.Popen([str(GONGKAI), "review", "relief-recipients", PERIOD], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    shown = b""
+    deadline = time.monotonic() + 120
+    while b"decision" not in shown and time.monotonic() < deadline and reviewing.poll() is None:
+        shown += os.read(reviewing.stdout.fileno(), 4096)
+    assert b"decision" in shown, shown.decode(errors="replace")
+    series = staging() / "all" / "relief-recipients-all.parquet"
+    series.write_bytes(series.read_bytes() + b"\0")           # someone touches the staging meanwhile
+    output, _ = reviewing.communicate(f"approve\n{REVIEWER}\n好\n".encode(), timeout=120)
+    text = (shown + output).decode()
+    assert reviewing.returncode == 1, text
+    assert "not what was checked and reviewed" in text and series.name in text
+    assert published(portal, isolated_dataset) is None
+
+
+def test_a_file_changed_after_the_approval_is_not_sent(isolated_dataset, stage, portal):
+    """Between the decision and the sending (a publish retried later, a slow portal) the staging changes."""
+    from gongkai import pipeline, review
+    from gongkai.spec import load_spec
+
+    period = "2024-02"   # its own content: this approval must not stand for 2024-01's
+    stage(period)
+    spec = load_spec("relief-recipients")
+    record = pipeline.record_decision(spec, period, stage_json(period)["fingerprint"], reviewer=REVIEWER,
+                                      decision="approve", comment="")
+    parquet = staging(period) / f"relief-recipients-{period}.parquet"
+    parquet.write_bytes(parquet.read_bytes() + b"\0")
+    with pytest.raises(review.ReviewRefused) as refused:
+        pipeline.publish(spec, period, record, progress=lambda message: None)
+    assert refused.value.problem.slug == "review-mismatch" and parquet.name in str(refused.value)
+    assert published(portal, isolated_dataset) is None
+
+
+def test_an_approval_publishes_the_release_with_its_review_record(isolated_dataset, stage, portal):
+    stage()
+    fingerprint = stage_json()["fingerprint"]
+    done = gongkai("review", "relief-recipients", PERIOD, *APPROVE)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "published" in done.stdout
+    dataset = published(portal, isolated_dataset)
+    assert dataset["version"] == PERIOD
+    assert dataset["reviewed_by"] == REVIEWER and "PII scan" in dataset["review_checks"]
+    release = staging().parents[1] / "releases" / PERIOD
+    record = json.loads((release / "review.json").read_text(encoding="utf-8"))
+    assert (record["decision"], record["sha256"], record["at"]) == ("approve", fingerprint, dataset["reviewed_at"])
+    assert not staging().exists()
+    # The fields this branch adds to the scheming schema show once the portal runs it (restarted).
+    served = {f["field_name"] for f in portal.action.scheming_dataset_schema_show(type="dataset")["dataset_fields"]}
+    expected = {"review_decision": "approve", "review_comment": "核对无误 / checked", "review_sha256": fingerprint}
+    for field, value in expected.items():
+        if field in served:
+            assert dataset[field] == value
