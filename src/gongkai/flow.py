@@ -129,6 +129,9 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
     _step(log, "extract")
     files = extract(spec, Path(source) if source else None, problems)
     report.files = [f.name for f in files]
+    fingerprint = pipeline.release_fingerprint(spec, files, report.period)   # before a source can change
+    if pipeline.skip_if_unchanged(spec, report, files, fingerprint):
+        return report.status, report.summary
     if spec.disclosure == "proactive":  # earlier months feed the series and month-over-month checks
         restore(spec, log.info)
     _step(log, "normalize")
@@ -161,6 +164,7 @@ def _stages(spec: Spec, report: RunReport, source: str | None, reviewer: str | N
     _step(log, "publish")
     outcome = publish(spec, table, staged, metadata | report.review, log.info)
     report.dataset_url, report.uploaded, report.unchanged = outcome.dataset_url, outcome.uploaded, outcome.unchanged
+    pipeline.record_release(spec, report, fingerprint)
     if outcome.changed:
         return "published", f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files"
     return "unchanged", "内容未变化，未重新上传 / nothing changed, nothing re-uploaded"
