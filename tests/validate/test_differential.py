@@ -49,7 +49,7 @@ EVERY_CONSTRAINT = Schema.from_descriptor({
 
 # Cells a careless spreadsheet (or a bug upstream) can put in each column.
 CELLS = {
-    "code": ["123", "123", "12", "X1", "X12", "abc", "", None, 7, "1234", " 123", "456"],
+    "code": ["123", "123", "12", "X1", "X12", "abc", "", None, 7, "1234", " 123", "456", "١٢٣", "123\n"],
     "label": ["ab", "a", "abcde", "乡镇名", "", None, "abcd", 3],
     "kind": ["城市低保", "农村低保", "特困", "", None, 1],
     "count": [0, 5, 50, 150, -1, 7, 5.0, 5.5, "5", " 50 ", "五", "1_0", "", None, True, "-", "1e2"],
