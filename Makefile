@@ -64,10 +64,13 @@ test: install samples portal  ## every test: unit tests and integration tests ag
 test-fast: install samples  ## unit tests only (no portal needed)
 	$(VENV)/bin/pytest -m "not integration"
 
-bench: bench-flow bench-sdc bench-portal  ## every benchmark
+bench: bench-scale bench-flow bench-sdc  ## every benchmark but bench-portal and bench-datastore (run those on their own)
 
 bench-flow: install samples  ## time the pipeline stages against a baseline measured in the same run
 	$(PYTHON) benchmarks/flow_bench.py
+
+bench-scale: install portal  ## province scale: 1M-row roster validation, quality vs GE, unchanged rerun, DataStore vs COPY (ratios vs benchmarks/baseline.json)
+	$(PYTHON) benchmarks/scale_bench.py
 
 bench-sdc: install  ## time cell suppression and its audit (county ~5,000 cells, province ~100,000) against primary suppression alone
 	$(PYTHON) benchmarks/sdc_bench.py

@@ -197,6 +197,9 @@ def _stages(spec: Spec, report: RunReport, source: str | None, log, correction: 
     _step(log, "extract")
     files = extract(spec, Path(source) if source else None, problems)
     report.files = [f.name for f in files]
+    fingerprint = pipeline.release_fingerprint(spec, files, report.period)   # before a source can change
+    if pipeline.skip_if_unchanged(spec, report, files, fingerprint):
+        return report.status, report.summary
     if spec.disclosure == "proactive":  # earlier months feed the series and month-over-month checks
         restore(spec, log.info)
     _step(log, "normalize")
@@ -252,6 +255,7 @@ def _stages(spec: Spec, report: RunReport, source: str | None, log, correction: 
     report.release["version"] = staged.version
     if outcome.changed and first_release:
         pipeline.check_deadline(spec, report.period, dt.datetime.now(ZoneInfo("Asia/Shanghai")).date(), problems)
+    pipeline.record_release(spec, report, fingerprint)
     if outcome.changed:
         catalog_note = _refresh_catalog(report, log)
         return "published", (f"已发布 {len(outcome.uploaded)} 个文件 / published {len(outcome.uploaded)} files"

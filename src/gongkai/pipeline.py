@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gongkai import anonymize, quality, review
+from gongkai import anonymize, fingerprint, quality, review
 from gongkai.deadline import publication_deadline
 from gongkai.normalize import SourceTable, normalize
 from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period, published_series_frame,
@@ -71,12 +72,8 @@ def related_datasets(spec: Spec) -> list[str]:
 
 
 def _series_of(name: str):
-    from gongkai.spec import SpecError, load_spec
-
-    try:
-        return published_series(load_spec(name))
-    except SpecError:
-        return None
+    spec = _spec_or_none(name)
+    return published_series(spec) if spec else None
 
 
 def published_series(spec: Spec):
@@ -307,6 +304,51 @@ def diff(spec: Spec, period: str, old: int, new: int) -> releases.Changes:
         raise FileNotFoundError(", ".join(f"r{r}" for r in missing))
     return releases.compare(spec, releases.read_revision(spec, layout, period, old),
                             releases.read_revision(spec, layout, period, new))
+
+
+def release_fingerprint(spec: Spec, files: list[Path], period: str) -> str:
+    related = [s for name in related_datasets(spec) if (s := _spec_or_none(name))]
+    return fingerprint.fingerprint(spec, files, period, related)
+
+
+def _spec_or_none(name: str):
+    from gongkai.spec import SpecError, load_spec
+
+    try:
+        return load_spec(name)
+    except SpecError:
+        return None
+
+
+def skip_if_unchanged(spec: Spec, report: RunReport, files: list[Path], value: str) -> bool:
+    """True (and the report filled in) when the period's fingerprint matches the one recorded at its
+    last release and one package_show shows the portal still holds that release: nothing to do.
+    Any doubt (no record, another fingerprint, the portal not answering) means a full run."""
+    kept = fingerprint.recorded(spec, report.period)
+    if spec.disclosure != "proactive" or not files or not kept or kept.get("fingerprint") != value \
+            or not fingerprint.local_release_intact(spec, report.period, kept):
+        return False
+    settings = portal_settings()
+    try:
+        dataset = connect(settings).call_action("package_show", {"id": spec.ckan.name})
+    except Exception:  # noqa: BLE001 - the full run says what is wrong with the portal
+        return False
+    if not fingerprint.portal_holds(dataset, kept):
+        return False
+    report.rows, report.unchanged = kept["rows"], sorted(kept["files"])
+    report.dataset_url = f"{settings.url}/dataset/{dataset['name']}"
+    report.status = "unchanged"
+    report.summary = ("源文件、规格与程序均未变化，门户已有该版本，未重新处理 / sources, spec and code "
+                      "unchanged and the portal holds this release: nothing re-processed")
+    return True
+
+
+def record_release(spec: Spec, report: RunReport, value: str) -> None:
+    """After the portal took (or kept) the release: its fingerprint, for cheap reruns."""
+    try:
+        fingerprint.record(spec, report.period, value, report.rows)
+    except OSError:
+        pass   # no record only costs the next run its shortcut; the release itself is done
 
 
 def write_report(spec: Spec, report: RunReport) -> Path:

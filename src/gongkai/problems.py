@@ -389,7 +389,13 @@ class Problems(list):
         # The place too: a sheet or file can be named after a person's ID or phone.
         where = Where(mask_text(where.file), mask_text(where.sheet), where.cell, mask_text(where.field))
         problem = Problem(slug, where, params)
-        if problem not in self:   # a file read twice (periods, then rows) says a thing once
+        # A file read twice (periods, then rows) says a thing once. Looked up by slug, place and
+        # the parameters' text: a scan of the whole list per problem took minutes for a
+        # 20,000-township month.
+        key = (slug, where, tuple(sorted((k, repr(v)) for k, v in params.items())))
+        seen = self.__dict__.setdefault("_seen", set())
+        if key not in seen:
+            seen.add(key)
             self.append(problem)
         return problem
 

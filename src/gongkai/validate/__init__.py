@@ -1,4 +1,9 @@
-"""Validate a normalized table against its Frictionless Table Schema."""
+"""Validate a normalized table against its Frictionless Table Schema.
+
+The column-wise engine (`columns`) does the work; frictionless' row-by-row check
+(`reference`) is the yardstick it is tested against and the fallback for a schema
+the column-wise engine does not support.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from frictionless import Resource, Schema
+from frictionless import Schema
 
 from gongkai.problems import Problems, Where
+from gongkai.validate.columns import column_findings, supports
+from gongkai.validate.findings import Finding
+from gongkai.validate.reference import frictionless_findings
 
 
 @lru_cache
@@ -18,10 +26,9 @@ def load_schema(path: Path) -> Schema:
     return Schema.from_descriptor(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
 
-def _rows(frame: pd.DataFrame) -> list[list]:
-    # Frictionless reads NA as a missing cell, so required-field errors surface as such.
-    values = frame.astype(object).where(frame.notna(), None)
-    return [list(frame.columns), *values.values.tolist()]
+def schema_findings(schema: Schema, frame: pd.DataFrame) -> list[Finding]:
+    """Every cell or row the schema refuses, by the fastest engine that checks this schema exactly."""
+    return column_findings(schema, frame) if supports(schema) else frictionless_findings(schema, frame)
 
 
 def validate_table(schema_path: Path, frame: pd.DataFrame, where_of, problems: Problems) -> None:
@@ -29,11 +36,9 @@ def validate_table(schema_path: Path, frame: pd.DataFrame, where_of, problems: P
 
     Cells already reported by an earlier stage (say `not-a-number`) are not reported twice.
     """
-    schema = load_schema(schema_path)
-    report = Resource(data=_rows(frame), schema=schema).validate(limit_errors=10_000)
     already = {p.where for p in problems}
     missing = {p.where.field for p in problems if p.slug == "missing-column"}   # said once, not per row
-    for row_number, field_name, note, kind in report.flatten(["rowNumber", "fieldName", "note", "type"]):
+    for row_number, field_name, kind, note in schema_findings(load_schema(schema_path), frame):
         if kind == "primary-key" or field_name in missing:
             continue   # said already: `duplicate-row` names both rows, `missing-column` the header
         index = frame.index[row_number - 2] if row_number else None
