@@ -72,7 +72,6 @@ def _recorded_value(spec: Spec, period: str) -> str:
 def record(spec: Spec, period: str, value: str, rows: int) -> None:
     """Remember what the portal holds for this period (call only once the portal took or kept it)."""
     layout = _layout(spec)
-    release = layout.release(period)
     # The period's current revision (r1 is <name>-<period>.csv, a correction <name>-<period>-r2.csv).
     current = [layout.current(spec.name, period, suffix) for suffix in ("csv", "parquet")]
     published = {p.name: sha256(p) for p in current if p.is_file()}
