@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from gongkai import anonymize, quality
+from gongkai.anonymize.disclosure import protect
 from gongkai.deadline import publication_deadline
 from gongkai.normalize import SourceTable, normalize
 from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period,
@@ -79,6 +80,29 @@ def periods_after_release(spec: Spec, period: str) -> list[str]:
     return sorted({*layout_for(spec).published_periods(), period})
 
 
+def protect_small_cells(spec: Spec, table: SourceTable, problems: Problems) -> dict:
+    """Disclosure control: small cells and their complements suppressed, audited; the frame becomes
+    the publishable one (null + `<field>_flag` "C"). Returns the anonymization report; on a failed
+    audit the problems say which cell, and the frame is left as it was (nothing will be published)."""
+    dropped = [f"{p.where}: {p.message_zh}" for p in problems if p.slug == "personal-data-dropped"]
+    report = {"dataset": spec.name, "period": table.period, "dropped": dropped}
+    if spec.disclosure_control is None:
+        return report
+    protected = protect(spec, table.frame, last_release_before(spec, table.period), table.where, problems)
+    if protected.frame is not None:
+        table.frame = protected.frame
+    return report | {"disclosure_control": protected.summary}
+
+
+def last_release_before(spec: Spec, period: str):
+    """The published frame of the latest period before `period` (None before the first release)."""
+    series = published_series(spec)
+    if series is None or "period" not in series.columns:
+        return None
+    earlier = series[series["period"] < period]
+    return earlier[earlier["period"] == earlier["period"].max()] if not earlier.empty else None
+
+
 def scan_outputs(table: SourceTable, metadata: dict, problems: Problems) -> None:
     """The PII gate: every output cell, column name and metadata field."""
     anonymize.scan_frame(table.frame, table.where, problems)
@@ -109,10 +133,18 @@ def ckan_metadata(spec: Spec, periods: list[str]) -> dict:
     }
 
 
-def package(spec: Spec, table: SourceTable) -> list[PackagedFile]:
-    """Stage this period; return it with every earlier released period and the series."""
+def package(spec: Spec, table: SourceTable, anonymization: dict | None = None) -> list[PackagedFile]:
+    """Stage this period; return it with every earlier released period and the series.
+
+    A dataset under disclosure control also stages its anonymization report as a file
+    (`<dataset>-<period>-anonymization.json`), published beside the data."""
     layout = layout_for(spec)
     staged = package_period(spec, table.frame, table.period, layout)
+    if spec.disclosure_control is not None and anonymization:
+        path = layout.staging(table.period) / f"{spec.name}-{table.period}-anonymization.json"
+        path.write_text(json.dumps(anonymization, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                        encoding="utf-8")
+        staged.append(PackagedFile(path, table.period, "JSON", sha256(path)))
     earlier = [p for p in layout.published_periods() if p != table.period]
     released = [PackagedFile(path, p, fmt, sha256(path))
                 for p in earlier
@@ -135,7 +167,8 @@ def publish(spec: Spec, table: SourceTable, staged: list[PackagedFile], metadata
     folder = layout.staging(table.period)
 
     def write_package(urls: dict[str, str]) -> PackagedFile:
-        descriptor = datapackage(spec, staged, lambda f: urls[f.name], metadata["version"])
+        tables = [f for f in staged if f.format in ("CSV", "Parquet")]   # the data package lists the tables
+        descriptor = datapackage(spec, tables, lambda f: urls[f.name], metadata["version"])
         path = write_datapackage(descriptor, folder / "datapackage.json")
         return PackagedFile(path, SERIES, "JSON", sha256(path))
 

@@ -197,6 +197,18 @@ KINDS: dict[str, Kind] = {
         W, "文件末尾被截断：最后一个完整的行是第 {row} 行，其后的内容不完整",
         "the file is cut off at its end: row {row} is the last complete row, what follows is incomplete",
         "重新导出或复制完整的文件", "export or copy the whole file again"),
+    # -- disclosure control (anonymize) ----------------------------------------------------------
+    "disclosure-audit-failed": Kind(
+        E, "小数保护审核未通过：{region}（{cell}）的“{field}”可由已公开的合计、小计推算出来",
+        "disclosure audit failed: '{field}' of {region} ({cell}) can be worked out from the published "
+        "totals and subtotals",
+        "保持互补隐藏开启（disclosure_control.complementary），或隐藏更多单元格；本次未发布任何内容",
+        "keep complementary suppression on (disclosure_control.complementary) or suppress more cells; "
+        "nothing was published"),
+    "disclosure-table-invalid": Kind(
+        E, "无法进行小数保护：{detail_zh}", "cannot apply disclosure control: {detail_en}",
+        "核对数据集规格的 disclosure_control 与表中的上下级关系", "check the spec's disclosure_control and "
+        "the table's parent/child rows"),
     # -- writing outputs (package, report) -----------------------------------------------------
     "output-not-writable": Kind(
         E, "无法写入输出目录 {path}：{reason}", "cannot write to the output folder {path}: {reason}",

@@ -18,8 +18,8 @@ import requests
 
 from gongkai.package import SERIES, Layout, PackagedFile, read_period
 from gongkai.settings import PortalSettings
+from gongkai.anonymize.disclosure import published_schema
 from gongkai.spec import Spec
-from gongkai.validate import load_schema
 
 DATASTORE_TYPES = {"integer": "int8", "number": "numeric", "string": "text", "date": "date"}
 # ckanapi's error for an answer it cannot read: repr([url, status, body]).
@@ -257,7 +257,7 @@ class Publisher:
         import pyarrow.parquet
 
         self.progress("loading the DataStore table")
-        schema = load_schema(self.spec.schema_path)
+        schema = published_schema(self.spec)
         fields = [{"id": f.name, "type": DATASTORE_TYPES[f.type],
                    "info": {"label": f.title or f.name, "notes": f.description or ""}} for f in schema.fields]
         parquet = series_csv.path.with_suffix(".parquet")
