@@ -241,3 +241,11 @@ def test_cells_not_told_apart_by_the_spec_are_a_problem(roster):
     assert protect(spec, roster_frame(), None, nowhere, problems).frame is None
     assert problems.errors[0].slug == "disclosure-table-invalid"
     assert "disclosure_control.by" in problems.errors[0].message_en
+
+
+def test_a_public_total_that_is_itself_small_cannot_be_protected_and_says_so(relief):
+    lone = relief_frame().query("region_name == '己衣镇'")      # the county total is the township's own 3
+    problems = Problems()
+    assert protect(relief, lone, None, nowhere, problems).frame is None
+    assert [p.slug for p in problems.errors] == ["disclosure-table-invalid"]
+    assert "margins_public: false" in problems.errors[0].message_en

@@ -223,9 +223,17 @@ def protect(spec: Spec, frame: pd.DataFrame, previous: pd.DataFrame | None,
                           keep_suppressed=carried_cells(control, cells, previous),
                           already_published=cells.index[cells["_margin"]],
                           complementary=control.complementary)
-    except (ValueError, RuntimeError) as error:  # parents that are not the sum of their children
+    except ValueError as error:  # a parent that is not the sum of its children
         problems.add("disclosure-table-invalid", Where(field=control.parent),
-                     detail_zh=f"上下级数字不一致或无法保护 {error}", detail_en=str(error))
+                     detail_zh=f"上级数字不等于下级之和：{error}", detail_en=str(error))
+        return Protected(None, {})
+    except RuntimeError:  # every pattern leaves a small cell recoverable: the public total is itself small
+        problems.add("disclosure-table-invalid", Where(field=control.parent),
+                     detail_zh="隐藏再多单元格也无法保护小数：公开的上级合计本身过小；若上级合计未公开，"
+                               "设 margins_public: false，否则请发布更粗的表",
+                     detail_en="no set of suppressed cells protects every small cell: a public total "
+                               "above them is itself small; set margins_public: false if that total is not "
+                               "published, or publish a coarser table")
         return Protected(None, {})
     summary = summarize(control, cells, result)
     if not result.audit.passed:
