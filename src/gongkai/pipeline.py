@@ -150,8 +150,9 @@ def package(spec: Spec, table: SourceTable, anonymization: dict | None = None) -
                 for p in earlier
                 for fmt, path in (("CSV", layout.release(p) / f"{spec.name}-{p}.csv"),
                                   ("Parquet", layout.release(p) / f"{spec.name}-{p}.parquet"))]
-    # One order whichever month is run, so datapackage.json stays byte-identical.
-    return sorted(released + staged, key=lambda f: (f.period == SERIES, f.period, f.format))
+    # One order whichever month is run, so datapackage.json stays byte-identical; a period's
+    # anonymization report after its data files.
+    return sorted(released + staged, key=lambda f: (f.period == SERIES, f.period, f.format == "JSON", f.format))
 
 
 def restore_releases(spec: Spec, progress=print) -> list[str]:

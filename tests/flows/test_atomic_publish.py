@@ -48,11 +48,13 @@ def test_a_release_the_portal_refuses_halfway_changes_nothing(isolated_dataset, 
     after = public_state(portal, isolated_dataset)
     assert after["version"] == "2024-02"
     names = [name for name, _, _ in after["resources"]]
-    assert len(names) == len(set(names)) == 7                     # two months × 2, the series × 2, datapackage
+    assert len(names) == len(set(names)) == 9   # two months × (CSV, Parquet, anonymization), the series × 2, datapackage
     kept = {name: rid for name, rid, _ in before["resources"]}
     assert all(kept[name] == rid for name, rid, _ in after["resources"] if name in kept)   # stable URLs
     # The page lists the series first, then the periods newest first.
     listed = [r["name"] for r in portal.action.package_show(id=isolated_dataset)["resources"]]
     assert listed == ["relief-recipients-all.csv", "relief-recipients-all.parquet", "datapackage.json",
                       "relief-recipients-2024-02.csv", "relief-recipients-2024-02.parquet",
-                      "relief-recipients-2024-01.csv", "relief-recipients-2024-01.parquet"]
+                      "relief-recipients-2024-02-anonymization.json",
+                      "relief-recipients-2024-01.csv", "relief-recipients-2024-01.parquet",
+                      "relief-recipients-2024-01-anonymization.json"]

@@ -323,6 +323,8 @@ def is_protected(system: ConstraintSystem, values: np.ndarray, suppressed: np.nd
                  rows_ok: np.ndarray, cell: int, margin: float, integer: bool) -> bool:
     """The audit for one cell, on the suppressed cells linked to it only."""
     component = system.reachable(cell, rows_ok, suppressed)
+    if margin > 0 and len(component) == 1 and rows_ok[system.rows_of(cell)].any():
+        return False  # the only unknown of a usable equation: known exactly, no LP needed
     lower, upper = cell_bounds(system, values, component, rows_ok, cell,
                                cap=variable_cap(values, margin), integer=integer)
     return margin_met(values[cell], lower, upper, margin)
