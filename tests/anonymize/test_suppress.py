@@ -313,32 +313,3 @@ def test_property_no_suppressed_cell_is_narrowed_below_its_margin(drawn):
         assert out.loc[published, f"{measure}_flag"].isna().all()
         assert out.loc[~published, measure].isna().all()
         assert (out.loc[~published, f"{measure}_flag"] == "C").all()
-
-
-def test_independent_blocks_solved_in_parallel_give_the_single_run_pattern(monkeypatch):
-    # three months of a county > six townships: no constraint links two months, so each month is a
-    # block; solved in worker processes with the whole table's costs, the pattern is the same
-    import gongkai.anonymize.suppress as engine
-    from gongkai.anonymize.audit import ConstraintSystem
-
-    towns = [f"T{i}" for i in range(6)]
-    parent_of = {t: "C" for t in towns}
-    months = []
-    for m, small in enumerate(([2, 40, 35, 50, 3, 60], [1, 44, 36, 52, 2, 61], [30, 4, 3, 45, 70, 2])):
-        month = cells(dict(zip(towns, small)), parent_of).reset_index(drop=True)
-        month["period"] = f"2024-0{m + 1}"
-        months.append(month)
-    table = pd.concat(months, ignore_index=True)
-    table.index = table["region_code"] + "/" + table["period"]
-    constraints = hierarchy_constraints(table, parent_of, category_total=None)
-    system = ConstraintSystem(table.index, constraints)
-    rules = SuppressionRules()
-    status = primary_suppression(table, rules)
-    protection = engine.protection_levels(table, status, rules)
-    single = engine.complementary_suppression(table, system, status, protection, rules)
-    monkeypatch.setattr(engine, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
-    assert len(engine.independent_blocks(system)) == 3
-    parallel = engine.complementary_by_block(table, system, status, protection, rules, set())
-    assert (single == COMPLEMENTARY).sum() >= 2
-    pd.testing.assert_series_equal(parallel, single)

@@ -47,11 +47,8 @@ give the count back roughly (amount ≈ persons x the published average top-up).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 
 import numpy as np
 import pandas as pd
@@ -59,8 +56,8 @@ import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from gongkai.anonymize.audit import (
-    PUBLISHED, AuditResult, Constraint, ConstraintSystem, audit, cell_bounds, components_of, margin_met,
-    split_by, variable_cap,
+    PUBLISHED, AuditResult, Constraint, ConstraintSystem, audit, cell_bounds, margin_met,
+    variable_cap,
 )
 
 PRIMARY, COMPLEMENTARY, CARRIED = "primary", "complementary", "carried"
@@ -71,10 +68,6 @@ CONFIDENTIAL_FLAG = "C"
 # (the optimum nearly always uses cheap cells); None hops = the cell's whole component.
 SEARCH_PLAN = ((2, 8), (2, None), (4, None), (None, None))
 MIP_TIME_LIMIT = 30.0  # seconds per sensitive cell; the best pattern found by then is used
-# Blocks are solved in parallel processes from this many cells (below, starting workers costs
-# more than it saves), with at most MAX_WORKERS processes.
-PARALLEL_FROM = 2_000
-MAX_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -288,8 +281,7 @@ def protection_levels(table: pd.DataFrame, status: pd.Series,
 
 def complementary_suppression(table: pd.DataFrame, system: ConstraintSystem, status: pd.Series,
                               protection: pd.DataFrame, rules: SuppressionRules = SuppressionRules(),
-                              already_published: Collection[Hashable] = (),
-                              scales: Mapping[str, float] | None = None) -> pd.Series:
+                              already_published: Collection[Hashable] = ()) -> pd.Series:
     """Status with enough cells marked "complementary" that every sensitive value is protected."""
     status = status.copy()
     frozen = np.asarray(table.index.isin(list(already_published)))
@@ -299,7 +291,7 @@ def complementary_suppression(table: pd.DataFrame, system: ConstraintSystem, sta
     suppressed = (status != PUBLISHED).to_numpy().copy()  # updated as cells are chosen
     for measure in protection.columns:
         values = table[measure].to_numpy(dtype=float, na_value=np.nan)
-        cost = cell_costs(table, values, (scales or {}).get(measure))
+        cost = cell_costs(table, values)
         rows_ok = system.applicable_rows(values)
         required = protection[measure].to_numpy()
         for cell in sensitive_order(values, required):
@@ -312,77 +304,19 @@ def complementary_suppression(table: pd.DataFrame, system: ConstraintSystem, sta
     return status
 
 
-def complementary_by_block(table: pd.DataFrame, system: ConstraintSystem, status: pd.Series,
-                           protection: pd.DataFrame, rules: SuppressionRules,
-                           already_published: Collection[Hashable]) -> pd.Series:
-    """`complementary_suppression`, each group of independent blocks in its own process.
-
-    Cells no constraint links (other months, other categories without a total) never protect
-    each other, so each block's pattern depends on its own cells only, and with the whole
-    table's cost scale the result is the one the single run gives. Worth it from
-    PARALLEL_FROM cells on a machine with more than one core (a worker starts in ~2 s).
-    """
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    blocks = independent_blocks(system)
-    if len(table) < PARALLEL_FROM or workers < 2 or len(blocks) < 2:
-        return complementary_suppression(table, system, status, protection, rules, already_published)
-    scales = {m: cost_scale(table[m].to_numpy(dtype=float, na_value=np.nan)) for m in protection.columns}
-    published = set(already_published)
-    jobs = []
-    for cells in bins(blocks, 2 * workers):
-        labels = table.index[cells]
-        rows = np.unique(np.concatenate([system.rows_of(c) for c in cells]))
-        jobs.append((table.iloc[cells], [system.constraints[r] for r in rows], status.iloc[cells],
-                     protection.iloc[cells], rules, published.intersection(labels), scales))
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        results = list(pool.map(_complementary_block, jobs))
-    out = status.copy()
-    for block_status in results:
-        out.loc[block_status.index] = block_status
-    return out
-
-
-def _complementary_block(job) -> pd.Series:
-    table, constraints, status, protection, rules, published, scales = job
-    return complementary_suppression(table, ConstraintSystem(table.index, constraints), status, protection,
-                                     rules, published, scales)
-
-
-def independent_blocks(system: ConstraintSystem) -> list[np.ndarray]:
-    """Cell positions grouped by the connected components of the constraints."""
-    count, labels = components_of(system.matrix)
-    return split_by(labels, np.arange(len(labels)), count)
-
-
-def bins(blocks: list[np.ndarray], n: int) -> list[np.ndarray]:
-    """The blocks packed into at most n groups of similar size, largest first (cell order kept)."""
-    groups: list[list[np.ndarray]] = [[] for _ in range(min(n, len(blocks)))]
-    sizes = np.zeros(len(groups))
-    for block in sorted(blocks, key=len, reverse=True):
-        smallest = int(np.argmin(sizes))
-        groups[smallest].append(block)
-        sizes[smallest] += len(block)
-    return [np.sort(np.concatenate(g)) for g in groups if g]
-
-
 def sensitive_order(values: np.ndarray, required: np.ndarray) -> list[int]:
     """Largest sensitive values first: their patterns tend to protect the smaller ones too."""
     cells = np.flatnonzero(~np.isnan(required) & ~np.isnan(values))
     return cells[np.argsort(-values[cells], kind="stable")].tolist()
 
 
-def cost_scale(values: np.ndarray) -> float:
-    positive = values[values > 0]
-    return positive.mean() if len(positive) else 1.0
-
-
-def cell_costs(table: pd.DataFrame, values: np.ndarray, scale: float | None = None) -> np.ndarray:
-    """Information lost by suppressing each cell: 1 + value / mean value (or the `cost` column).
-
-    `scale` is the mean over the whole table when `table` is one block of it."""
+def cell_costs(table: pd.DataFrame, values: np.ndarray) -> np.ndarray:
+    """Information lost by suppressing each cell: 1 + value / mean value (or the `cost` column)."""
     if "cost" in table.columns:
         return table["cost"].to_numpy(dtype=float)
-    return 1.0 + np.nan_to_num(values) / (cost_scale(values) if scale is None else scale)
+    positive = values[values > 0]
+    scale = positive.mean() if len(positive) else 1.0
+    return 1.0 + np.nan_to_num(values) / scale
 
 
 def is_protected(system: ConstraintSystem, values: np.ndarray, suppressed: np.ndarray,
@@ -511,7 +445,8 @@ def suppress(table: pd.DataFrame, constraints: Sequence[Constraint],
     protection = protection_levels(table, status, rules)
     status[table.index.isin(list(keep_suppressed)) & (status == PUBLISHED)] = CARRIED
     if complementary:
-        status = complementary_by_block(table, system, status, protection, rules, set(already_published))
+        status = complementary_suppression(table, system, status, protection, rules,
+                                           set(already_published))
     result = audit(table, system, status, protection, integer_measures=rules.counts,
                    batched=batched_audit)
     return SuppressionResult(table, status, protection, result, rules)
