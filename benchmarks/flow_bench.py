@@ -194,6 +194,7 @@ def release_earlier_months(spec, exports: list[Path]) -> None:
         problems = Problems()
         table = pipeline.extract_and_normalize(spec, [export], period, problems)
         no_errors(problems, f"releasing {period}")
+        pipeline.protect_small_cells(spec, table, problems)
         pipeline.package(spec, table)
         layout.commit(period)
 
@@ -228,8 +229,12 @@ def measure(spec, workbook: Path, exports: list[Path], scratch: Path) -> tuple[l
     t_quality_first = time.perf_counter() - start
     t_quality, _ = stage(lambda p: pipeline.assess_quality(spec, table, p))
     metadata = pipeline.ckan_metadata(spec, pipeline.periods_after_release(spec, PERIOD))
+    # Disclosure control replaces the table's frame: timed on copies, then applied once.
+    t_protect, anonymization = stage(lambda p: pipeline.protect_small_cells(spec, dataclasses.replace(table), p))
+    pipeline.protect_small_cells(spec, table, check)
+    no_errors(check, "disclosure control")
     t_scan, _ = stage(lambda p: pipeline.scan_outputs(table, metadata, p))
-    t_package, staged = best_of(lambda: pipeline.package(spec, table))
+    t_package, staged = best_of(lambda: pipeline.package(spec, table, anonymization))
 
     series = read_period(next(f.path for f in staged if f.period == SERIES and f.format == "Parquet"))
     t_plain, _ = best_of(lambda: plain_writes([table.frame, series], scratch / "plain"))
@@ -246,12 +251,14 @@ def measure(spec, workbook: Path, exports: list[Path], scratch: Path) -> tuple[l
          "gb18030 decode + csv.reader (floor)", t_raw_csv, f"{t_csv / t_raw_csv:.1f}x ours/floor"),
         ("validate (frictionless)", t_validate, r(t_validate), "", None, ""),
         ("assess_quality (GE, MoM)", t_quality, r(t_quality), "", None, ""),
+        ("protect_small_cells (suppress+audit)", t_protect, r(t_protect),
+         f"{sum(anonymization['disclosure_control']['suppressed_cells'].values())} cells suppressed", None, ""),
         ("scan_outputs (PII gate)", t_scan, r(t_scan), "", None, ""),
         ("package (month + 12-month series)", t_package, r(t_package),
          "to_csv + to_parquet, same 2 frames", t_plain, f"{t_package / t_plain:.1f}x ours/plain"),
     ]
     figures = {"rows": rows, "series_rows": len(series), "quality_first": t_quality_first,
-               "total": t_find + t_xlsx + t_validate + t_quality + t_scan + t_package,
+               "total": t_find + t_xlsx + t_validate + t_quality + t_protect + t_scan + t_package,
                "xlsx": t_xlsx, "raw": t_raw, "openpyxl": t_openpyxl, "package": t_package, "plain": t_plain}
     return lines, figures
 

@@ -50,6 +50,7 @@ def test_the_walk_reaches_every_model():
         "Spec", "Source", "Header", "Rows", "Column", "Unpivot", "Deadline", "Ckan", "Organization",
         "Roster",
         "Chart",
+        "DisclosureControl", "DisclosureCell", "DisclosureMargin",
     }
     assert ("Spec", "schema") in spec_keys() and ("Spec", "path") not in spec_keys()
 

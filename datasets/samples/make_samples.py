@@ -36,6 +36,9 @@ TOWNSHIPS = {
 }
 # Townships with no urban dibao at all (written as "—" or 0).
 NO_URBAN = {"发窝乡", "环州乡", "姜驿乡", "凉山乡", "妥安乡", "高峰乡"}
+# Small cells the demo must show suppressed (counts 1-4 identify a family): 己衣镇 supports 3
+# persons in extreme poverty, 江边乡 has 4 urban dibao persons (2 households).
+SMALL = {("武定县", "己衣镇"): {"tekun_persons": 3}, ("元谋县", "江边乡"): {"urban_persons": 4}}
 
 COUNTS = ["urban_households", "urban_persons", "rural_households", "rural_persons",
           "tekun_persons", "temporary_cases"]
@@ -86,6 +89,7 @@ def true_figures(seed: int = SEED) -> dict[tuple[str, str], dict[str, dict]]:
                 "urban_rate": rng.uniform(330, 400), "rural_rate": rng.uniform(200, 260),
                 "tekun_rate": rng.uniform(550, 700), "temporary_rate": rng.uniform(800, 1500),
             }
+            base[official] |= SMALL.get((county, official), {})   # after the draws: other figures unchanged
         for period in PERIODS:
             month = {}
             for official, b in base.items():

@@ -366,6 +366,7 @@ def _validate(spec, file: Path, period: str | None, out: Path | None, report: Ru
         pipeline.validate(spec, table, problems)
         if not problems.errors:
             pipeline.assess_quality(spec, table, problems)
+            report.anonymization = pipeline.protect_small_cells(spec, table, problems)
             pipeline.scan_outputs(table, {}, problems)
         if out and not problems.errors:
             for written in write_table(spec, table.frame, out, f"{spec.name}-{each}"):

@@ -103,6 +103,7 @@ restore = portal_stage("restore")(pipeline.restore_releases)
 normalize = stage("normalize")(pipeline.extract_and_normalize)
 validate = stage("validate")(pipeline.validate)
 assess_quality = stage("quality")(pipeline.assess_quality)
+protect = stage("disclosure")(pipeline.protect_small_cells)
 anonymize = stage("anonymize")(pipeline.scan_outputs)
 package = stage("package")(pipeline.package)
 publish = portal_stage("publish")(pipeline.publish)
@@ -213,6 +214,9 @@ def _stages(spec: Spec, report: RunReport, source: str | None, log, correction: 
         if problems.errors:
             return failed()
     _step(log, "anonymize")
+    report.anonymization = protect(spec, table, problems)
+    if problems.errors:
+        return failed()
     metadata = pipeline.ckan_metadata(spec, pipeline.periods_after_release(spec, report.period))
     anonymize(table, metadata, problems)
     if problems.errors:
@@ -222,7 +226,7 @@ def _stages(spec: Spec, report: RunReport, source: str | None, log, correction: 
                              "not proactively disclosed, so not published")
     _step(log, "package")
     try:
-        staged = package(spec, table, problems, correction, files)
+        staged = package(spec, table, problems, correction, files, anonymization=report.anonymization)
     except OSError as error:  # disk full, folder read-only: nothing was sent, nothing counts as released
         _not_writable(spec, report, error)
         # The half-written staging folder is no release; removing it frees the space the report needs.

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gongkai import anonymize, fingerprint, quality, review
+from gongkai.anonymize.disclosure import protect
 from gongkai.deadline import publication_deadline
 from gongkai.normalize import SourceTable, normalize
 from gongkai.package import (SERIES, Layout, PackagedFile, datapackage, package_period, published_series_frame,
@@ -83,6 +84,33 @@ def published_series(spec: Spec):
 
 def periods_after_release(spec: Spec, period: str) -> list[str]:
     return sorted({*layout_for(spec).published_periods(), period})
+
+
+def protect_small_cells(spec: Spec, table: SourceTable, problems: Problems) -> dict:
+    """Disclosure control: small cells and their complements suppressed, audited; the frame becomes
+    the publishable one (null + `<field>_flag` "C"). Returns the anonymization report; on a failed
+    audit the problems say which cell, and the frame is left as it was (nothing will be published)."""
+    dropped = [f"{p.where}: {p.message_zh}" for p in problems if p.slug == "personal-data-dropped"]
+    report = {"dataset": spec.name, "period": table.period, "dropped": dropped}
+    if spec.disclosure_control is None:
+        return report
+    protected = protect(spec, table.frame, last_release_before(spec, table.period), table.where, problems)
+    if protected.frame is not None:
+        table.frame = protected.frame
+    report |= {"disclosure_control": protected.summary}
+    # Published as a resource: it passes the same PII gate as every other output.
+    anonymization_text = json.dumps(report, ensure_ascii=False)
+    anonymize.scan_text(anonymization_text, Where(field="anonymization report"), problems)
+    return report
+
+
+def last_release_before(spec: Spec, period: str):
+    """The published frame of the latest period before `period` (None before the first release)."""
+    series = published_series(spec)
+    if series is None or "period" not in series.columns:
+        return None
+    earlier = series[series["period"] < period]
+    return earlier[earlier["period"] == earlier["period"].max()] if not earlier.empty else None
 
 
 def scan_outputs(table: SourceTable, metadata: dict, problems: Problems, names: Collection[str] = ()) -> None:
@@ -161,7 +189,7 @@ def package(spec: Spec, table: SourceTable, problems: Problems, correction: str 
         return None
     attempted = _staged_record(layout, period)   # a release sent before, e.g. when the portal died
     revision, changes, record = latest, releases.Changes(), None
-    staged = package_period(spec, table.frame, period, layout, latest + 1)
+    staged = _stage(spec, table, layout, latest + 1, anonymization)
     if latest:
         staged_parquet = next(f for f in staged if f.period == period and f.format == "Parquet")
         changes = releases.compare(spec, releases.read_revision(spec, layout, period, latest),
@@ -169,7 +197,7 @@ def package(spec: Spec, table: SourceTable, problems: Problems, correction: str 
     if latest and changes.empty:
         if correction:
             problems.add("correction-unchanged", Where(field=period), period=period, revision=f"r{latest}")
-        staged = package_period(spec, table.frame, period, layout, latest)   # the same files as published
+        staged = _stage(spec, table, layout, latest, anonymization)   # the same files as published
     elif latest and not correction:
         counts = changes.counts()
         problems.add("correction-required", Where(field=period), period=period, revision=f"r{latest}",
@@ -195,6 +223,19 @@ def package(spec: Spec, table: SourceTable, problems: Problems, correction: str 
     every = sorted(released + staged, key=lambda f: (f.period == SERIES, f.period, f.format, f.name))
     current = [f for f in every if f.name in current_names or f in staged]
     return StagedRelease(period, every, current, record, changes, revision)
+
+
+def _stage(spec: Spec, table: SourceTable, layout: Layout, revision: int,
+           anonymization: dict | None) -> list[PackagedFile]:
+    """The period's files as revision `revision`, and the series; a dataset under disclosure control
+    also stages its anonymization report (`<dataset>-<period>[-rN]-anonymization.json`)."""
+    staged = package_period(spec, table.frame, table.period, layout, revision)
+    if spec.disclosure_control is not None and anonymization:
+        path = layout.staging(table.period) / f"{release_stem(spec.name, table.period, revision)}-anonymization.json"
+        path.write_text(json.dumps(anonymization, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                        encoding="utf-8")
+        staged.append(PackagedFile(path, table.period, "JSON", sha256(path)))
+    return staged
 
 
 def _staged_record(layout: Layout, period: str) -> dict | None:
@@ -270,7 +311,7 @@ def publish(spec: Spec, table: SourceTable, staged: StagedRelease, metadata: dic
     metadata = {**metadata, "version": staged.version}
 
     def derive(urls: dict[str, str]) -> tuple[list[PackagedFile], dict]:
-        descriptor = datapackage(spec, staged.current, lambda f: urls[f.name], metadata["version"])
+        descriptor = datapackage(spec, [f for f in staged.current if f.format != "JSON"], lambda f: urls[f.name], metadata["version"])
         package_file = write_datapackage(descriptor, folder / "datapackage.json")
         changelog = folder / f"{spec.name}-changelog.md"
         changelog.write_text(releases.changelog(spec, records), encoding="utf-8")

@@ -275,6 +275,18 @@ KINDS: dict[str, Kind] = {
     "catalog-not-updated": Kind(
         W, "本次发布已完成，但目录未能更新：{reason}", "this release is published, but the catalogue could not "
         "be updated: {reason}", "门户恢复后运行 gongkai catalog", "run `gongkai catalog` once the portal answers"),
+    # -- disclosure control (anonymize) ----------------------------------------------------------
+    "disclosure-audit-failed": Kind(
+        E, "小数保护审核未通过：{region}（{cell}）的“{field}”可由已公开的合计、小计推算出来",
+        "disclosure audit failed: '{field}' of {region} ({cell}) can be worked out from the published "
+        "totals and subtotals",
+        "保持互补隐藏开启（disclosure_control.complementary），或隐藏更多单元格；本次未发布任何内容",
+        "keep complementary suppression on (disclosure_control.complementary) or suppress more cells; "
+        "nothing was published"),
+    "disclosure-table-invalid": Kind(
+        E, "无法进行小数保护：{detail_zh}", "cannot apply disclosure control: {detail_en}",
+        "核对数据集规格的 disclosure_control 与表中的上下级关系", "check the spec's disclosure_control and "
+        "the table's parent/child rows"),
     # -- writing outputs (package, report) -----------------------------------------------------
     "output-not-writable": Kind(
         E, "无法写入输出目录 {path}：{reason}", "cannot write to the output folder {path}: {reason}",

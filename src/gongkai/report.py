@@ -32,6 +32,7 @@ class RunReport:
     unchanged: list[str] = field(default_factory=list)
     review: dict = field(default_factory=dict)
     release: dict = field(default_factory=dict)   # revision, kind, reason, version, changes (package_releases)
+    anonymization: dict = field(default_factory=dict)  # dropped, suppressed, k, margin, audit: no value
     report_file: str = ""            # where this report was written
     traceback: str = ""              # an internal error's traceback: in the file, never on the console
 
@@ -42,7 +43,8 @@ class RunReport:
             "errors": len(self.problems.errors), "warnings": len(self.problems.warnings),
             "problems": [p.as_dict() for p in self.problems], "dataset_url": self.dataset_url,
             "uploaded": self.uploaded, "unchanged": self.unchanged, "review": self.review,
-            "release": self.release, "report_file": self.report_file, **({"traceback": self.traceback} if self.traceback else {}),
+            "release": self.release, "anonymization": self.anonymization,
+            "report_file": self.report_file, **({"traceback": self.traceback} if self.traceback else {}),
         }
 
     def markdown(self) -> str:
@@ -65,6 +67,7 @@ class RunReport:
         if self.review:
             lines += ["", "## 审查记录 / Review record", ""]
             lines += [f"- {key}: {value}" for key, value in self.review.items()]
+        lines += anonymization_lines(self.anonymization)
         if self.problems:
             lines += ["", "## 问题 / Problems", "",
                       "| 级别 severity | 位置 where | 问题 problem | 处理 fix |", "| --- | --- | --- | --- |"]
@@ -96,6 +99,34 @@ def release_lines(release: dict) -> list[str]:
         lines.append(f"- 更正理由 / reason: {release['reason']}")
     changes = Changes.from_dict(release.get("changes", {}))
     return lines + (changes_table(changes) if not changes.empty else [])
+
+
+def anonymization_lines(summary: dict) -> list[str]:
+    """The anonymization section: what was dropped and suppressed, k, margin, the audit (no values, no p)."""
+    if not summary:
+        return []
+    lines = ["", "## 匿名化 / Anonymization", ""]
+    dropped = summary.get("dropped") or ["无 none"]
+    lines += ["- 删除的表尾/备注 / dropped footers and notes:", *[f"  - {d}" for d in dropped]]
+    control = summary.get("disclosure_control")
+    if not control:
+        return lines
+    audit, kinds = control["audit"], control["suppressed_cells"]
+    lines += [
+        f"- 小数保护 / small-cell protection: k = {control['k']}"
+        + "".join(f", {level}: {k}" for level, k in control["k_by_level"].items())
+        + f"; 保护区间 / margin: 计数 counts ±{control['margin']['count']}, "
+          f"金额 amounts ±{control['margin']['amount_relative']:.0%}",
+        f"- 单元格 / cells: {control['cells']}, 公开 published {control['published_cells']}; "
+        f"隐藏 suppressed: 原始 primary {kinds['primary']}, 互补 complementary {kinds['complementary']}, "
+        f"沿用上期 carried {kinds['carried']}",
+        f"- 审核 / audit: {'通过 passed' if audit['passed'] else '未通过 FAILED'} "
+        f"({audit['values_checked']} 个隐藏值 suppressed values checked, {audit['failed']} failed)",
+        "", "| 字段 field | 原始 primary | 互补 complementary | 沿用 carried |", "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| {name} | {n['primary']} | {n['complementary']} | {n['carried']} |"
+              for name, n in control["suppressed"].items()]
+    return lines
 
 
 def _markdown_row(p: Problem) -> str:

@@ -213,6 +213,54 @@ class Chart(_Model):
     by: str = Field(default="period", description="Schema field along the x axis.")
     where: dict[str, str] = Field(default={}, description="Only rows whose fields have these values "
                                   "(level: county in a long table, so totals are not counted twice).")
+class DisclosureCell(_Model):
+    """One published cell per row: the counts the threshold applies to and the amounts hidden with them."""
+
+    counts: list[str] = Field(min_length=1, description="Count fields (户, 人, 人次) of the cell: any of "
+                                                        "them in 1..k-1 suppresses the whole cell.")
+    amounts: list[str] = Field(default=[], description="Amount fields suppressed with the cell (an amount "
+                                                       "would give the count back: amount ≈ persons × "
+                                                       "the average paid).")
+
+
+class DisclosureMargin(_Model):
+    """How uncertain a suppressed value must stay, both ways, given everything published."""
+
+    count: int | Literal["k"] = Field(default="k", description="A suppressed count must stay uncertain by "
+                                                               "at least this many (default the cell's k).")
+    amount_relative: float = Field(default=0.10, ge=0, le=1, description="A suppressed amount must stay "
+                                                                         "uncertain by at least this share "
+                                                                         "of its value.")
+
+
+class DisclosureControl(_Model):
+    """Small-cell and complementary suppression of published counts, proved by an audit (BRIEF rules 3-4)."""
+
+    k: int = Field(default=5, ge=2, description="Counts 1..k-1 are suppressed with their cell; 0 is published.")
+    k_by_level: dict[str, int] = Field(default={}, description="k for rows whose `level` column has this "
+                                                               "value (village: 10).")
+    level: str = Field(default="level", description="Column naming each row's level (county, township, "
+                                                    "village), when the table has one.")
+    region: str = Field(default="region_code", description="Column naming the cell's region.")
+    region_name: str = Field(default="region_name", description="Column with the region's name, for messages.")
+    parent: str = Field(description="Column naming the region above (county_code, parent_code): a parent "
+                                    "equals the sum of its children in every cell and measure.")
+    margins_public: bool = Field(default=True, description="A parent missing from the table is a public "
+                                                           "margin (county totals are in the bureau's news): "
+                                                           "its children's sum is known.")
+    by: list[str] = Field(default=["period"], description="Cells are distinct per these columns besides the "
+                                                          "region (period, category); sums never cross them.")
+    cells: list[DisclosureCell] = Field(min_length=1, description="The cells of each row, a **DisclosureCell** "
+                                                                  "each (a long table has one).")
+    margin: DisclosureMargin = Field(default=DisclosureMargin(), description="Protection margin, a "
+                                                                             "**DisclosureMargin**.")
+    complementary: bool = Field(default=True, description="Complementary suppression; `false` only to show "
+                                                          "the audit failing (tests): nothing is published.")
+
+    @property
+    def fields(self) -> list[str]:
+        """Every protected field, in the order the cells declare them."""
+        return [f for cell in self.cells for f in (*cell.counts, *cell.amounts)]
 
 
 class Spec(_Model):
@@ -234,6 +282,9 @@ class Spec(_Model):
                                                             "only its aggregates are published.")
     charts: list[Chart] = Field(default=[], description="Trend charts published as PNG resources with "
                                 "an image view on the dataset page.")
+    disclosure_control: DisclosureControl | None = Field(
+        default=None, description="Small-cell suppression of the published counts, a **DisclosureControl**; "
+                                  "every dataset that publishes counts of people declares one.")
     path: Path | None = Field(default=None, exclude=True)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -246,6 +297,9 @@ class Spec(_Model):
         mentioned += [(header, c.normalized) for header, c in self.source.column_specs if c.normalized]
         if self.source.unpivot:
             mentioned += [("unpivot", self.source.unpivot.into), ("unpivot", self.source.unpivot.value)]
+        if control := self.disclosure_control:
+            columns = [control.region, control.parent, *control.by, *control.fields]
+            mentioned += [("disclosure_control", name) for name in columns]
         for header, name in mentioned:
             if name not in fields:
                 raise ValueError(f"column {header!r} names field {name!r}, which {self.schema_} does not "

@@ -46,7 +46,8 @@ def test_a_release_the_portal_refuses_halfway_changes_nothing(isolated_dataset, 
     after = public_state(portal, isolated_dataset)
     assert after["version"] == "1.1.0"                            # a new period: +minor
     names = [name for name, _, _ in after["resources"]]
-    assert len(names) == len(set(names)) == 11    # two months × 2, the series × 2, its table, datapackage, changelog, 2 charts
+    assert len(names) == len(set(names)) == 13    # two months × (CSV, Parquet, anonymization), the series × 2, its table,
+                                                  # datapackage, changelog, 2 charts
     kept = {name: rid for name, rid, _ in before["resources"]}
     # January's files keep their URLs; a file whose content changed is a new resource, never overwritten.
     assert all(kept[name] == rid for name, rid, _ in after["resources"] if name.startswith("relief-recipients-2024-01"))
@@ -60,4 +61,6 @@ def test_a_release_the_portal_refuses_halfway_changes_nothing(isolated_dataset, 
                       "datapackage.json", "relief-recipients-changelog.md",
                       "relief-recipients-persons-trend.png", "relief-recipients-amount-trend.png",
                       "relief-recipients-2024-02.csv", "relief-recipients-2024-02.parquet",
-                      "relief-recipients-2024-01.csv", "relief-recipients-2024-01.parquet"]
+                      "relief-recipients-2024-02-anonymization.json",
+                      "relief-recipients-2024-01.csv", "relief-recipients-2024-01.parquet",
+                      "relief-recipients-2024-01-anonymization.json"]

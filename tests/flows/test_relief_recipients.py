@@ -90,9 +90,17 @@ def test_parquet_from_the_portal_equals_the_validated_table_and_the_source_figur
     files = find_sources(spec, directory, Problems())     # 牟定县's other template included
     validated = pd.concat([normalize(spec, files, period, Problems()).frame for period in PERIODS])
     key = ["period", "region_code"]
+    published = frame.sort_values(key).reset_index(drop=True)
+    validated = validated.sort_values(key).reset_index(drop=True)
+    # Every published value is the validated one; a suppressed one is empty with its flag C.
+    flags = [c for c in published.columns if c.endswith("_flag")]
+    hidden = {f.removesuffix("_flag"): (published[f] == "C").fillna(False) for f in flags}
+    assert sum(h.sum() for h in hidden.values()) > 0
+    for field, mask in hidden.items():
+        assert published.loc[mask, field].isna().all()
+        validated[field] = validated[field].astype("Float64").mask(mask)
     # convert_dtypes: an empty optional column is NA in the Parquet and NaN in the validated frame
-    pd.testing.assert_frame_equal(frame.sort_values(key).reset_index(drop=True).convert_dtypes(),
-                                  validated.sort_values(key).reset_index(drop=True).convert_dtypes(),
+    pd.testing.assert_frame_equal(published.drop(columns=flags).convert_dtypes(), validated.convert_dtypes(),
                                   check_dtype=False)
     ours = frame[frame.county_name.isin({county for county, _ in figures})]
     assert len(ours) == sum(len(month) for month in figures.values())
@@ -101,7 +109,8 @@ def test_parquet_from_the_portal_equals_the_validated_table_and_the_source_figur
         rows = frame[(frame.county_name == county) & (frame.period == period)].set_index("region_name")
         for township, values in month.items():
             assert rows.loc[township, "rural_persons"] == values["rural_persons"]
-            assert rows.loc[township, "urban_amount"] == pytest.approx(values["urban_amount"] * 10_000)
+            if pd.isna(rows.loc[township, "urban_amount_flag"]):
+                assert rows.loc[township, "urban_amount"] == pytest.approx(values["urban_amount"] * 10_000)
 
 
 def test_datastore_sums_equal_the_source_totals(published, samples, make_samples, portal):
@@ -117,6 +126,53 @@ def test_datastore_sums_equal_the_source_totals(published, samples, make_samples
         total = make_samples.totals(month)
         assert int(sums[key]["persons"]) == total["rural_persons"]
         assert float(sums[key]["amount"]) == pytest.approx(total["rural_amount"] * 10_000, abs=0.01)
+
+
+def test_small_cells_are_hidden_everywhere_and_the_pattern_is_the_same_every_month(published, samples, portal):
+    dataset, _, _ = published
+    _, figures = samples
+    table = next(r for r in dataset["resources"] if r["name"] == "relief-recipients-all.csv")
+    rows = portal.action.datastore_search_sql(sql=(
+        f'SELECT period, region_name, tekun_persons, tekun_persons_flag, tekun_amount, tekun_amount_flag '
+        f'FROM "{table["id"]}" WHERE county_name = \'武定县\' ORDER BY period, region_name'))["records"]
+    hidden = {period: sorted(r["region_name"] for r in rows if r["period"] == period and r["tekun_persons_flag"] == "C")
+              for period in PERIODS}
+    assert "己衣镇" in hidden["2024-01"] and len(hidden["2024-01"]) >= 2     # 3 persons, and a partner
+    assert hidden["2024-02"] == hidden["2024-01"] == hidden["2024-03"]   # carried: months cannot be differenced
+    for r in rows:
+        if r["tekun_persons_flag"] == "C":
+            assert r["tekun_persons"] is None and r["tekun_amount"] is None and r["tekun_amount_flag"] == "C"
+    # the county total is public: the hidden cells together are what the sum misses, at least 3 + k
+    for period in PERIODS:
+        total = sum(v["tekun_persons"] for v in figures[("武定县", period)].values())
+        shown = sum(int(r["tekun_persons"]) for r in rows if r["period"] == period and r["tekun_persons"] is not None)
+        assert total - shown >= 3 + 5
+    fields = {f["id"]: f for f in portal.action.datastore_search(resource_id=table["id"], limit=0)["fields"]}
+    assert "C = 因小数保护不予公开 / suppressed for confidentiality" in fields["tekun_persons_flag"]["info"]["notes"]
+    month = next(r for r in dataset["resources"] if r["name"] == "relief-recipients-2024-03.csv")
+    lines = download(month["url"]).decode("utf-8-sig").splitlines()
+    header, jiyi = lines[0].split(","), next(line for line in lines if "己衣镇" in line).split(",")
+    assert jiyi[header.index("tekun_persons")] == "" and jiyi[header.index("tekun_persons_flag")] == "C"
+
+
+def test_each_month_has_an_anonymization_report_resource_without_hidden_values(published, samples):
+    dataset, reports, _ = published
+    _, figures = samples
+    resources = {r["name"]: r for r in dataset["resources"]}
+    for period, report in zip(PERIODS, reports):
+        summary = json.loads(download(resources[f"relief-recipients-{period}-anonymization.json"]["url"]))
+        control = summary["disclosure_control"]
+        assert control["audit"]["passed"] and control["k"] == 5
+        assert control["suppressed"]["tekun_persons"]["primary"] == 1          # 己衣镇
+        assert control["suppressed"]["urban_households"]["primary"] == 1       # 江边乡
+        assert any("填表人" in d for d in summary["dropped"])
+        assert "dominance" not in json.dumps(summary)
+        hidden_amount = figures[("武定县", period)]["己衣镇"]["tekun_amount"] * 10_000
+        assert f"{hidden_amount:g}" not in json.dumps(summary)
+        text = Path(report["report_file"]).read_text(encoding="utf-8")
+        assert "## 匿名化 / Anonymization" in text and "审核 / audit: 通过 passed" in text
+    later = json.loads(download(resources["relief-recipients-2024-02-anonymization.json"]["url"]))
+    assert later["disclosure_control"]["suppressed_cells"]["carried"] >= 2   # last month's partners
 
 
 def test_published_datapackage_passes_the_frictionless_validator(published, tmp_path):

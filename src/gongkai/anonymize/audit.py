@@ -121,12 +121,14 @@ class ConstraintSystem:
         seen = {start}
         frontier = [start]
         hops = 0
+        expanded = set()  # a row adds all its cells the first time: a county row of 2,000 townships once
         while frontier and (max_hops is None or hops < max_hops):
             nxt = []
             for cell in frontier:
                 for row in self.rows_of(cell):
-                    if not rows_ok[row]:
+                    if not rows_ok[row] or row in expanded:
                         continue
+                    expanded.add(row)
                     for other in self.cells_of(row):
                         if other not in seen and (allowed is None or allowed[other]):
                             seen.add(other)

@@ -323,6 +323,8 @@ def is_protected(system: ConstraintSystem, values: np.ndarray, suppressed: np.nd
                  rows_ok: np.ndarray, cell: int, margin: float, integer: bool) -> bool:
     """The audit for one cell, on the suppressed cells linked to it only."""
     component = system.reachable(cell, rows_ok, suppressed)
+    if margin > 0 and len(component) == 1 and rows_ok[system.rows_of(cell)].any():
+        return False  # the only unknown of a usable equation: known exactly, no LP needed
     lower, upper = cell_bounds(system, values, component, rows_ok, cell,
                                cap=variable_cap(values, margin), integer=integer)
     return margin_met(values[cell], lower, upper, margin)
@@ -347,13 +349,14 @@ def nearby_cells(system: ConstraintSystem, cell: int, rows_ok: np.ndarray, suppr
                  candidate: np.ndarray, cost: np.ndarray, hops: int | None,
                  per_row: int | None) -> np.ndarray:
     """Suppressed and candidate cells within `hops` constraints of `cell`, cheapest `per_row` per constraint."""
-    seen, frontier, hop = {cell}, [cell], 0
+    seen, frontier, hop, expanded = {cell}, [cell], 0, set()
     while frontier and (hops is None or hop < hops):
         reached = []
         for here in frontier:
             for row in system.rows_of(here):
-                if not rows_ok[row]:
+                if not rows_ok[row] or row in expanded:  # a row gives the same cells every time
                     continue
+                expanded.add(row)
                 members = system.cells_of(row)
                 free = members[candidate[members]]
                 if per_row is not None and len(free) > per_row:

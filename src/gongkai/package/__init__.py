@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gongkai.anonymize.disclosure import published_schema
 from gongkai.spec import Spec
 from gongkai.validate import load_schema
 
@@ -104,7 +105,7 @@ def sha256(path: Path) -> str:
 
 
 def arrow_schema(spec: Spec) -> pa.Schema:
-    fields = load_schema(spec.schema_path).fields
+    fields = published_schema(spec).fields
     return pa.schema([pa.field(f.name, ARROW_TYPES[f.type], nullable=not f.required) for f in fields])
 
 
@@ -182,7 +183,7 @@ def published_series_frame(spec: Spec, layout: Layout) -> pd.DataFrame | None:
 
 def datapackage(spec: Spec, files: list[PackagedFile], path_for, version: str) -> dict:
     """A Frictionless Data Package describing `files`; `path_for` gives each file's path or URL."""
-    schema = load_schema(spec.schema_path).to_descriptor()
+    schema = published_schema(spec).to_descriptor()
     ckan = spec.ckan
     return {
         "name": spec.name,

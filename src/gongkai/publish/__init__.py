@@ -18,8 +18,8 @@ import requests
 
 from gongkai.package import SERIES, Layout, PackagedFile, read_period, revision_of
 from gongkai.settings import PortalSettings
+from gongkai.anonymize.disclosure import published_schema
 from gongkai.spec import Spec
-from gongkai.validate import load_schema
 
 DATASTORE_TYPES = {"integer": "int8", "number": "numeric", "string": "text", "date": "date"}
 # ckanapi's error for an answer it cannot read: repr([url, status, body]).
@@ -56,8 +56,9 @@ def _page_order(resources: list[dict]) -> list[dict]:
     formats = ["CSV", "Parquet", "DataStore", "JSON", "Markdown", "PNG"]
     series = sorted((r for r in resources if r.get("period") == SERIES),
                     key=lambda r: formats.index(r["format"]) if r["format"] in formats else len(formats))
-    periods = sorted((r for r in resources if r.get("period") != SERIES), key=lambda r: r["format"] != "CSV")
-    # stable sorts: CSV before Parquet within a revision, newest revision first within a period
+    periods = sorted((r for r in resources if r.get("period") != SERIES),
+                     key=lambda r: {"CSV": 0, "Parquet": 1}.get(r["format"], 2))
+    # stable sorts: CSV, Parquet, then the rest (anonymization report) within a revision, newest revision first within a period
     periods.sort(key=lambda r: int((r.get("revision") or "r1")[1:]), reverse=True)
     periods.sort(key=lambda r: r.get("period") or "", reverse=True)
     return series + periods
@@ -320,7 +321,7 @@ class Publisher:
         import pyarrow.parquet
 
         self.progress("loading the DataStore table")
-        schema = load_schema(self.spec.schema_path)
+        schema = published_schema(self.spec)
         fields = [{"id": f.name, "type": DATASTORE_TYPES[f.type],
                    "info": {"label": f.title or f.name, "notes": f.description or ""}} for f in schema.fields]
         parquet = series_csv.path.with_suffix(".parquet")
