@@ -27,11 +27,11 @@ def portal():
 
 
 @pytest.fixture(scope="module")
-def released(isolated_specs, samples, prefect_backend, portal):
+def released(isolated_specs, samples, prefect_backend, portal, approve):
     """relief-recipients 2024-03 published by the flow, which then regenerates the catalogue."""
     names = isolated_specs()
     directory, _ = samples
-    report = _load_flow()(dataset="relief-recipients", period="2024-03", source=str(directory))
+    report = approve(_load_flow()(dataset="relief-recipients", period="2024-03", source=str(directory)))
     return names, report
 
 

@@ -55,14 +55,14 @@ def corrected_sources(samples, make_samples, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def released(isolated_dataset, samples, corrected_sources, prefect_backend):
+def released(isolated_dataset, samples, corrected_sources, prefect_backend, approve):
     """Three months published; February's r1 as it was; then the correction, then the same again."""
     directory, _ = samples
     flow = functools.partial(_load_flow(), dataset="relief-recipients")
     portal = connect(portal_settings())
     versions = []
     for period in PERIODS:
-        assert flow(period=period, source=str(directory))["status"] == "published"
+        assert approve(flow(period=period, source=str(directory)))["status"] == "published"
         versions.append(portal.action.package_show(id=isolated_dataset)["version"])
     before = portal.action.package_show(id=isolated_dataset)
     r1 = by_name(before)["relief-recipients-2024-02.csv"]
@@ -70,8 +70,8 @@ def released(isolated_dataset, samples, corrected_sources, prefect_backend):
     with pytest.raises(RunFailed) as refused:
         flow(period="2024-02", source=str(corrected_sources[0]))
     refused_state = portal.action.package_show(id=isolated_dataset)
-    correction = flow(period="2024-02", source=str(corrected_sources[0]), correction=REASON)
-    rerun = flow(period="2024-02", source=str(corrected_sources[0]), correction=REASON)
+    correction = approve(flow(period="2024-02", source=str(corrected_sources[0]), correction=REASON))
+    rerun = approve(flow(period="2024-02", source=str(corrected_sources[0]), correction=REASON))
     after = portal.action.package_show(id=isolated_dataset)
     return dict(portal=portal, versions=versions, before=before, r1=r1, r1_bytes=r1_bytes,
                 refused=refused.value.report, refused_state=refused_state, correction=correction,

@@ -36,9 +36,9 @@ def cli_run(directory: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def first(isolated_dataset, samples, prefect_backend):
+def first(isolated_dataset, samples, prefect_backend, approve):
     directory, _ = samples
-    report = _load_flow()(dataset="relief-recipients", period=PERIOD, source=str(directory))
+    report = approve(_load_flow()(dataset="relief-recipients", period=PERIOD, source=str(directory)))
     return directory, report
 
 

@@ -31,13 +31,13 @@ def portal():
 
 
 @pytest.fixture(scope="module")
-def published(isolated_dataset, samples, prefect_backend, portal):
+def published(isolated_dataset, samples, prefect_backend, portal, approve):
     """Three months published in order, then the last one run again (it must add nothing)."""
     directory, _ = samples
     flow = functools.partial(_load_flow(), dataset="relief-recipients", source=str(directory))
     for period in PERIODS:
-        flow(period=period)
-    rerun = flow(period="2024-03")
+        approve(flow(period=period))
+    rerun = approve(flow(period="2024-03"))
     dataset = portal.action.package_show(id=isolated_dataset)
     _fill_contract_fields(portal, dataset)
     return portal.action.package_show(id=isolated_dataset), rerun
