@@ -42,6 +42,7 @@ class CatalogSpec:
     name: str
     ckan: Ckan
     schema_path: Path = SCHEMA
+    disclosure_control: None = None   # a list of datasets: no counts of people to protect
 
 
 def catalog_spec() -> CatalogSpec:
@@ -150,9 +151,9 @@ def refresh(today: dt.date | None = None, progress: Callable[[str], None] = lamb
     folder = output_dir() / spec.name / "staging"
     files = write_table(spec, result.frame, folder, spec.name, SERIES)
 
-    def write_package(urls: dict[str, str]) -> PackagedFile:
+    def write_package(urls: dict[str, str]) -> tuple[list[PackagedFile], dict]:
         path = write_datapackage(datapackage(spec, files, lambda f: urls[f.name], version), folder / "datapackage.json")
-        return PackagedFile(path, SERIES, "JSON", sha256(path))
+        return [PackagedFile(path, SERIES, "JSON", sha256(path))], {}
 
     version = today.isoformat()
     metadata = {

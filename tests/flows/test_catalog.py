@@ -54,11 +54,11 @@ def test_a_release_regenerates_the_catalogue_with_working_links(released, portal
 
     dataset, frame = catalog_on_portal(portal)
     assert dataset["private"] is False and {r["format"] for r in dataset["resources"]} >= {"CSV", "Parquet"}
-    assert set(frame.index) == {"relief-recipients", "subsidy-standards", "lottery-fund", "budget-accounts"}
+    assert set(frame.index) == {"relief-recipients", "relief-roster", "subsidy-standards", "lottery-fund", "budget-accounts"}
     relief = frame.loc["relief-recipients"]
     assert (relief["disclosure"], relief["department"], relief["frequency"]) == ("主动公开", "社会救助科", "monthly")
     assert (relief["last_period"], relief["version"], relief["next_period"], relief["next_due"]) == (
-        "2024-03", "2024-03", "2024-04", "2024-05-16")       # 劳动节 1-5 May off, Sunday 28 April and 11 May worked
+        "2024-03", "1.0.0", "2024-04", "2024-05-16")       # 劳动节 1-5 May off, Sunday 28 April and 11 May worked
     assert relief["last_published"] == dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
     package = portal.action.package_show(id=names["relief-recipients"])
     by_name = {r["name"]: r for r in package["resources"]}
