@@ -8,6 +8,7 @@ import functools
 import pytest
 
 from gongkai.cli import _load_flow
+from gongkai.flow import RunFailed
 from gongkai.publish import Publisher, connect
 from gongkai.settings import portal_settings
 
@@ -37,7 +38,9 @@ def test_a_release_the_portal_refuses_halfway_changes_nothing(isolated_dataset, 
         return original(self, dataset, ids, changed, metadata, *rest)
 
     monkeypatch.setattr(Publisher, "_revise", revise_with_a_refused_last_file)
-    assert approve(flow(period="2024-02", source=str(directory)))["status"] == "refused"
+    with pytest.raises(RunFailed) as refused:   # the publishing run after the approval
+        approve(flow(period="2024-02", source=str(directory)))
+    assert refused.value.report.status == "refused"
     assert public_state(portal, isolated_dataset) == before      # no file, no version, no metadata changed
 
     monkeypatch.undo()

@@ -159,7 +159,7 @@ def test_deploy_registers_schedule_parameters_and_schema(deployment):
     assert all(s.active for s in deployment.schedules)
     assert deployment.enforce_parameter_schema is True
     assert deployment.parameters == MONTHLY["parameters"]
-    assert set(deployment.parameter_openapi_schema["properties"]) == {"dataset", "period", "source",
+    assert set(deployment.parameter_openapi_schema["properties"]) == {"dataset", "period", "source", "correction",
                                                                        "review_timeout_seconds"}
     assert (deployment.work_pool_name, deployment.work_queue_name) == (POOL, "default")
     # The worker runs the flow from this checkout, not from a copy.

@@ -131,7 +131,7 @@ def test_datastore_sums_equal_the_source_totals(published, samples, make_samples
 def test_small_cells_are_hidden_everywhere_and_the_pattern_is_the_same_every_month(published, samples, portal):
     dataset, _, _ = published
     _, figures = samples
-    table = next(r for r in dataset["resources"] if r["name"] == "relief-recipients-all.csv")
+    table = next(r for r in dataset["resources"] if r["name"] == "relief-recipients-datastore")
     rows = portal.action.datastore_search_sql(sql=(
         f'SELECT period, region_name, tekun_persons, tekun_persons_flag, tekun_amount, tekun_amount_flag '
         f'FROM "{table["id"]}" WHERE county_name = \'武定县\' ORDER BY period, region_name'))["records"]

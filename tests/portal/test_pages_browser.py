@@ -95,8 +95,8 @@ def resource(dataset: dict, name_end: str) -> dict:
 def test_every_view_exists_once_and_an_unchanged_rerun_uploads_nothing(published, portal):
     dataset, rerun = published
     assert rerun["status"] == "unchanged" and rerun["uploaded"] == []
-    series = resource(dataset, "-all.csv")
-    assert [v["view_type"] for v in portal.action.resource_view_list(id=series["id"])] == ["datatables_view"]
+    table = resource(dataset, "-datastore")   # the series' DataStore table
+    assert [v["view_type"] for v in portal.action.resource_view_list(id=table["id"])] == ["datatables_view"]
     charts = [r for r in dataset["resources"] if r["format"] == "PNG"]
     assert len(charts) == 2
     for chart in charts:
@@ -108,9 +108,10 @@ def test_resources_are_listed_series_first_then_periods_newest_first(published, 
     page.goto(f"{portal_url}/dataset/{dataset['name']}")
     names = page.eval_on_selector_all("#dataset-resources .resource-item a.heading",
                                       "links => links.map(a => a.getAttribute('title'))")
-    assert names[:3] == [f"relief-recipients-all.{ext}" for ext in ("csv", "parquet")] + ["datapackage.json"]
-    assert set(names[3:5]) == {"relief-recipients-amount-trend.png", "relief-recipients-persons-trend.png"}
-    periods = [n for n in names if "-2024-" in n]
+    assert names[:5] == [f"relief-recipients-all.{ext}" for ext in ("csv", "parquet")] + [
+        "relief-recipients-datastore", "datapackage.json", "relief-recipients-changelog.md"]
+    assert set(names[5:7]) == {"relief-recipients-amount-trend.png", "relief-recipients-persons-trend.png"}
+    periods = [n for n in names if "-2024-" in n and not n.endswith("-anonymization.json")]
     assert periods == [f"relief-recipients-{p}.{ext}" for p in reversed(PERIODS) for ext in ("csv", "parquet")]
 
 
@@ -146,7 +147,7 @@ def test_our_branding_and_no_social_links(published, portal_url, page):
 
 def test_the_series_shows_a_table_preview_with_rows(published, portal_url, page):
     dataset, _ = published
-    series = resource(dataset, "-all.csv")
+    series = resource(dataset, "-datastore")   # the series' DataStore table carries the preview
     page.goto(f"{portal_url}/dataset/{dataset['name']}/resource/{series['id']}")
     frame = page.frame_locator("iframe").first
     first_cell = frame.locator("table tbody tr td").first
