@@ -62,7 +62,7 @@ def test_a_release_the_portal_refuses_halfway_changes_nothing(isolated_dataset, 
     listed = [r["name"] for r in portal.action.package_show(id=isolated_dataset)["resources"]]
     assert listed == ["relief-recipients-all.csv", "relief-recipients-all.parquet", "relief-recipients-datastore",
                       "datapackage.json", "relief-recipients-changelog.md",
-                      "relief-recipients-persons-trend.png", "relief-recipients-amount-trend.png",
+                      "relief-recipients-amount-trend.png", "relief-recipients-persons-trend.png",
                       "relief-recipients-2024-02.csv", "relief-recipients-2024-02.parquet",
                       "relief-recipients-2024-02-anonymization.json",
                       "relief-recipients-2024-01.csv", "relief-recipients-2024-01.parquet",

@@ -55,7 +55,7 @@ def _page_order(resources: list[dict]) -> list[dict]:
     then periods newest first, each period's current revision before the ones it corrected."""
     formats = ["CSV", "Parquet", "DataStore", "JSON", "Markdown", "PNG"]
     series = sorted((r for r in resources if r.get("period") == SERIES),
-                    key=lambda r: formats.index(r["format"]) if r["format"] in formats else len(formats))
+                    key=lambda r: (formats.index(r["format"]) if r["format"] in formats else len(formats), r["name"]))
     periods = sorted((r for r in resources if r.get("period") != SERIES),
                      key=lambda r: {"CSV": 0, "Parquet": 1}.get(r["format"], 2))
     # stable sorts: CSV, Parquet, then the rest (anonymization report) within a revision, newest revision first within a period
