@@ -90,11 +90,11 @@ def test_run_publishes_only_aggregates_and_no_secret_anywhere(rosters, isolated_
     assert len(rows) == sum(len({k[1] for k in truth.aggregates if k[0] == p}) * 3 for p in PERIODS)
     # Every published count is the truth; a small one (and its complements) is hidden with flag C.
     for row in rows:
-        key = (row["period"], row["region_code"], row["category"])
-        if key not in truth.aggregates:   # a region with none of this category: 0, or hidden
+        cell = (row["period"], row["region_code"], row["category"])
+        if cell not in truth.aggregates:   # a region with none of this category: 0, or hidden
             assert row["households"] in (0, None)
             continue
-        households = truth.aggregates[key][0]
+        households = truth.aggregates[cell][0]
         assert row["households"] == households if row["households_flag"] != "C" else row["households"] is None
     text = repr(package) + repr(rows) + "".join(
         pd.read_parquet(__import__("io").BytesIO(b)).to_csv() if b[:4] == b"PAR1" else b.decode("utf-8", "replace")
