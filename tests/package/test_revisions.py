@@ -7,31 +7,8 @@ import dataclasses
 import pytest
 
 from gongkai import pipeline
-from gongkai.anonymize.disclosure import protect
-from gongkai.normalize import normalize
 from gongkai.package import Layout, package_period, read_period, releases
 from gongkai.problems import Problems
-from gongkai.spec import load_spec
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return load_spec("relief-recipients")
-
-
-@pytest.fixture(scope="module")
-def tables(spec, samples):
-    directory, _ = samples
-    files = sorted(p for p in directory.iterdir() if p.is_file())
-    found = {}
-    for period in ("2024-01", "2024-02"):
-        problems = Problems()
-        table = normalize(spec, files, period, problems)
-        # what is packaged is the protected frame: small cells null, with their flag columns
-        table.frame = protect(spec, table.frame, None, table.where, problems).frame
-        found[period] = table
-        assert not problems.errors
-    return found
 
 
 def corrected(table, rows: dict[int, int]):
