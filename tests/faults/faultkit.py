@@ -212,6 +212,15 @@ def sql(query: str) -> list[dict]:
     return anonymous().action.datastore_search_sql(sql=query)["records"]
 
 
+def loading_datastore() -> bool:
+    """Whether a gongkai_datastore_load transaction is running now (as PostgreSQL's superuser)."""
+    query = ("SELECT count(*) FROM pg_stat_activity WHERE state <> 'idle' AND pid <> pg_backend_pid() "
+             "AND (query LIKE '%gongkai_copy%' OR query LIKE '%_gongkai_next_%')")
+    done = subprocess.run(["runuser", "-u", "postgres", "--", "psql", "-tAc", query],
+                          capture_output=True, text=True, timeout=30)
+    return done.stdout.strip() not in ("", "0")
+
+
 def series_figures(content: bytes) -> tuple[int, float]:
     """(rows, sum of amount) of a series CSV (the published one: formula guard, BOM possible)."""
     reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig")))

@@ -34,11 +34,7 @@ import pytest
 import faultkit as fk
 from token_scan import needles as token_needles
 
-pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow,
-              # Not yet passing on the release + review model (each publish is now run, review, publishing
-              # rerun): the first kill-mid-publish case failed in its first run; issue 10 stays open for it.
-              pytest.mark.xfail(reason="fault tests not yet green on the review-gated release model (issue 10)",
-                                strict=False)]
+pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
 
 # CKAN takes the whole release in ~0.2 s locally whatever its size, so the release is sized for the
 # pipeline's time (≈30 s a run), not for a long upload: the triggers below find the short windows.
@@ -82,13 +78,21 @@ class Place:
         return dict(GONGKAI_DATASETS_DIR=str(self.datasets), GONGKAI_OUT=str(self.out),
                     PREFECT_API_URL=self.prefect_api, **extra)
 
+    def stage(self, source: Path, timeout: float = 900, correction: str = "", **extra: str) -> subprocess.CompletedProcess:
+        """`gongkai run`: a new release stops awaiting review (exit 5), nothing sent yet."""
+        return fk.run_cli(*RUN, "--source", str(source), *(["--correction", correction] if correction else []),
+                          prefect_home=self.prefect_home, timeout=timeout, **self.env(**extra))
+
+    def approve(self, timeout: float = 900, **extra: str) -> subprocess.CompletedProcess:
+        """`gongkai review --approve` as the test reviewer: the publishing run."""
+        return fk.run_cli(*REVIEW, prefect_home=self.prefect_home, timeout=timeout, **self.env(**extra))
+
     def run(self, source: Path, timeout: float = 900, correction: str = "", **extra: str) -> subprocess.CompletedProcess:
-        """`gongkai run`; when it stops awaiting review (exit 5), `gongkai review --approve` as the test reviewer."""
-        staged = fk.run_cli(*RUN, "--source", str(source), *(["--correction", correction] if correction else []),
-                            prefect_home=self.prefect_home, timeout=timeout, **self.env(**extra))
+        """Stage, and when the run awaits review, approve it."""
+        staged = self.stage(source, timeout, correction, **extra)
         if staged.returncode != 5:
             return staged
-        done = fk.run_cli(*REVIEW, prefect_home=self.prefect_home, timeout=timeout, **self.env(**extra))
+        done = self.approve(timeout, **extra)
         return subprocess.CompletedProcess(done.args, done.returncode, staged.stdout + done.stdout,
                                            staged.stderr + done.stderr)
 
@@ -105,10 +109,12 @@ def isolate(isolated_specs, prefect_api: str, tmp: Path, out: Path | None = None
 
 def local_files(folder: Path) -> dict[str, str]:
     """{file name: sha256} of a release or staging folder (the series sits in its all/ sub-folder);
-    the release records (release-r2.json) stay local."""
+    the release records (release-r2.json) and the review's stage.json and review.json stay local."""
     from gongkai.package import sha256
+    from gongkai.review import RECORD_FILE, STAGE_FILE
 
-    return {p.name: sha256(p) for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith("release-r")}
+    return {p.name: sha256(p) for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.startswith("release-r") and p.name not in (STAGE_FILE, RECORD_FILE)}
 
 
 def remember_series(place: Place, folder: Path) -> None:
@@ -209,32 +215,34 @@ class Fault:
             else:
                 return
         elif self.phase == "datastore-load":
-            series = next(r for r in before["resources"] if r["name"] == "lottery-fund-all.csv")
+            # The series is loaded into the prepared table (before the files go public): its
+            # statements show in pg_stat_activity.
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not stop.is_set():
-                now = fk.admin().action.package_show(id=place.name)
-                if next(r for r in now["resources"] if r["name"] == series["name"])["hash"] != series["hash"]:
+                if fk.loading_datastore():
                     break
-                time.sleep(0.05)
+                time.sleep(0.01)
             else:
                 return
-            time.sleep(random.uniform(0.3, 1.5))   # the series CSV is written and sent, then loaded
+            time.sleep(random.uniform(0.0, 0.5))
         killed = fk.kill_gunicorn()
         self.hit = f"{self.phase}: SIGKILL to gunicorn {killed}"
 
 
-def run_with_fault(place: Place, source: Path, fault: Fault) -> tuple[subprocess.CompletedProcess, float]:
-    """The CLI (no --verbose: the console a data officer sees) with the fault triggered from a thread."""
-    before = fk.admin().action.package_show(id=place.name)
-    since, stop = time.time() - 1, threading.Event()
-    thread = threading.Thread(target=fault.run, args=(place, since, stop, before), daemon=True)
+def during_publishing(place: Place, source: Path, fault, *args) -> tuple[subprocess.CompletedProcess, float]:
+    """Stage the release (nothing sent), then approve it with `fault(place, since, stop, *args)` running
+    in a thread: the fault hits the publishing run. The console is the one a data officer sees."""
+    staged = place.stage(source, correction=CORRECTION)
+    assert staged.returncode == 5, staged.stdout + staged.stderr
+    since, stop = time.time(), threading.Event()
+    thread = threading.Thread(target=fault, args=(place, since, stop, *args), daemon=True)
     started = time.monotonic()
     thread.start()
     try:
-        done = place.run(source, correction=CORRECTION)
+        done = place.approve()
     finally:
         stop.set()
-        thread.join(timeout=60)
+        thread.join(timeout=180)
     return done, time.monotonic() - started
 
 
@@ -317,7 +325,8 @@ def test_ckan_killed_mid_publish_leaves_one_release_and_a_rerun_converges(big, p
     release_a = big.published
     source = big.next_release()
     fault = Fault(phase)
-    done, seconds = run_with_fault(place, source, fault)
+    before = fk.admin().action.package_show(id=place.name)
+    done, seconds = during_publishing(place, source, fault.run, before)
     print(f"{phase}: {fault.hit}; the run took {seconds:.0f} s, exit {done.returncode}")
     assert fault.hit != "not triggered", done.stdout + done.stderr
     # CKAN is dead: the flow retries (2/10/30 s), then stops with the portal's message, no traceback.
@@ -408,16 +417,7 @@ def test_postgresql_restarted_during_a_run(big):
     release_before = big.published
     source = big.next_release()
     record: list[str] = []
-    since, stop = time.time() - 1, threading.Event()
-    thread = threading.Thread(target=restart_postgres_when_uploading, args=(place, since, stop, record), daemon=True)
-    thread.start()
-    started = time.monotonic()
-    try:
-        done = place.run(source, correction=CORRECTION)
-    finally:
-        stop.set()
-        thread.join(timeout=180)
-    seconds = time.monotonic() - started
+    done, seconds = during_publishing(place, source, restart_postgres_when_uploading, record)
     print(f"PostgreSQL restarted: {record}; exit {done.returncode} after {seconds:.0f} s")
     print(done.stdout[-3000:])
     assert record, done.stdout + done.stderr

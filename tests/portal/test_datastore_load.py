@@ -40,10 +40,11 @@ def csv_bytes(rows, header=None, bom=True):
     return (("\ufeff" if bom else "") + "\n".join(lines) + "\n").encode("utf-8")
 
 
-def load(client, resource_id, data, fields=FIELDS, primary_key=PRIMARY_KEY):
+def load(client, resource_id, data, fields=FIELDS, primary_key=PRIMARY_KEY, swap=True):
     return client.call_action("gongkai_datastore_load", {
         "resource_id": resource_id, "fields": json.dumps(fields, ensure_ascii=False),
-        "primary_key": json.dumps(primary_key)}, files={"upload": ("series.csv", io.BytesIO(data))})
+        "primary_key": json.dumps(primary_key), "swap": json.dumps(swap)},
+        files={"upload": ("series.csv", io.BytesIO(data))})
 
 
 @pytest.fixture
@@ -140,6 +141,38 @@ def test_a_reload_replaces_the_rows_keeps_field_info_and_enforces_the_key(ckan, 
     ckan.action.datastore_upsert(resource_id=resource_id, method="upsert", force=True, records=[
         {"county": "武定县", "township": "狮山镇", "month": "2024-03", "households": 122}])
     assert anonymous.action.datastore_search(resource_id=resource_id, q="122")["records"][0]["households"] == 122
+
+
+def test_a_prepared_table_is_served_only_after_the_swap(ckan, anonymous, resource_id):
+    """A publisher loads the next series first (swap=false), makes the release's files public, then swaps."""
+    load(ckan, resource_id, csv_bytes(ROWS))
+    first = records(anonymous, resource_id)
+    changed = [("武定县", "狮山镇", "2024-04", 119, "47600.25", "2024-04-01")]
+    assert load(ckan, resource_id, csv_bytes(ROWS[:1]), swap=False)["swapped"] is False
+    prepared = load(ckan, resource_id, csv_bytes(changed), swap=False)   # a newer prepared table replaces it
+    assert (prepared["rows"], prepared["replaced"]) == (1, False)
+    assert records(anonymous, resource_id) == first
+    assert anonymous.action.datastore_search(resource_id=resource_id, q="高桥镇")["total"] == 1
+
+    assert ckan.action.gongkai_datastore_swap(resource_id=resource_id)["replaced"] is True
+    assert [(r["month"], r["households"]) for r in records(anonymous, resource_id)] == [("2024-04", 119)]
+    info = {f["id"]: f.get("info") for f in ckan.action.datastore_info(id=resource_id)["fields"]}
+    assert info["households"] == FIELDS[3]["info"]
+    # the key and the full-text index came with it
+    assert anonymous.action.datastore_search(resource_id=resource_id, q="狮山镇")["total"] == 1
+    with pytest.raises(ckanapi.ValidationError):
+        ckan.action.datastore_upsert(resource_id=resource_id, method="insert", force=True, records=[
+            {"county": "武定县", "township": "狮山镇", "month": "2024-04", "households": 1}])
+    # nothing is left to swap, and saying so changes nothing
+    with pytest.raises(ckanapi.ValidationError) as refused:
+        ckan.action.gongkai_datastore_swap(resource_id=resource_id)
+    assert "no prepared table" in str(refused.value.error_dict)
+    assert len(records(anonymous, resource_id)) == 1
+
+
+def test_only_sysadmins_may_swap(anonymous, resource_id):
+    with pytest.raises(ckanapi.NotAuthorized):
+        anonymous.action.gongkai_datastore_swap(resource_id=resource_id)
 
 
 @pytest.mark.parametrize("rows, words", [

@@ -207,27 +207,35 @@ class Publisher:
         org = self.ensure_organization()
         dataset = self.ensure_dataset(org["id"], metadata)
         existing = {r["name"]: r for r in dataset["resources"]}
-        ids = {f.name: self._id_for(f, existing) for f in files}
+        release = f"{dataset['id']}/{metadata.get('version', '')}"
+        ids = {f.name: self._id_for(f, existing, release) for f in files}
         table = existing.get(self._table_name()) or {"id": str(uuid.uuid4())}
         outcome = Outcome(dataset_url=f"{self.settings.url}/dataset/{dataset['name']}")
         url = f"{self.settings.url}/dataset/{dataset['id']}/resource/{{}}/download/{{}}"
         outcome.resource_urls = {name: url.format(rid, name) for name, rid in ids.items()}
         derived, extra = derive(outcome.resource_urls)
         for file in derived:
-            ids[file.name] = self._id_for(file, existing)
+            ids[file.name] = self._id_for(file, existing, release)
             outcome.resource_urls[file.name] = url.format(ids[file.name], file.name)
         metadata = {**metadata, **extra}
         every = files + derived
         changed = [f for f in every if existing.get(f.name, {}).get("hash") != f.sha256]
         outcome.uploaded = [f.name for f in changed]
         outcome.unchanged = [f.name for f in every if f not in changed]
-        if changed or _metadata_differs(dataset, metadata) or self._table_name() not in existing:
-            self._revise(dataset, ids, changed, metadata, table["id"], fields or {})
         series_csv = next(f for f in files if f.period == SERIES and f.format == "CSV")
         outcome.datastore_resource_id = table["id"]
         # The table's resource says which series it holds: a run stopped before the load finishes it next time.
-        if table.get("datastore_sha256") != series_csv.sha256 or not table.get("datastore_active"):
-            self._load_datastore(outcome.datastore_resource_id, series_csv)
+        reload = table.get("datastore_sha256") != series_csv.sha256 or not table.get("datastore_active")
+        # An existing table is loaded before the files go public and swapped in right after them.
+        prepared = reload and self._table_name() in existing and self._load_datastore(table["id"], series_csv,
+                                                                                      swap=False)
+        if changed or _metadata_differs(dataset, metadata) or self._table_name() not in existing:
+            self._revise(dataset, ids, changed, metadata, table["id"], fields or {})
+        if reload:
+            if prepared:
+                self._call("gongkai_datastore_swap", resource_id=table["id"])
+            else:
+                self._load_datastore(table["id"], series_csv)
             self._call("resource_patch", id=outcome.datastore_resource_id, datastore_sha256=series_csv.sha256)
         self.ensure_views({outcome.datastore_resource_id: "datatables_view",
                            **{ids[f.name]: "image_view" for f in files if f.format == "PNG"}})
@@ -246,8 +254,13 @@ class Publisher:
     def _table_name(self) -> str:
         return f"{self.spec.name}-datastore"
 
-    def _id_for(self, file: PackagedFile, existing: dict) -> str:
-        """The resource id of a file: kept when the portal has it with this content, else a new one."""
+    def _id_for(self, file: PackagedFile, existing: dict, release: str) -> str:
+        """The resource id of a file: kept when the portal has it with this content, else a new one.
+
+        A new id is derived from the release (dataset id and version) and the file's content, so
+        a release retried after a failure gets the same URLs, and so the same datapackage.json,
+        as the attempt that was reviewed; another version never reuses an id.
+        """
         found = existing.get(file.name)
         if found and found.get("hash") == file.sha256:
             return found["id"]
@@ -257,7 +270,7 @@ class Publisher:
                 "from the local file of the same revision; nothing was changed. A published revision is never "
                 "overwritten: remove the local copy (out/<dataset>/releases/<period>/) so it is restored from the "
                 "portal, then publish the new content as a correction (--correction).")
-        return str(uuid.uuid4())
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{release}/{file.name}/{file.sha256}"))
 
     def _revise(self, dataset: dict, ids: dict, changed: list[PackagedFile], metadata: dict, table_id: str,
                 fields: dict[str, dict]) -> None:
@@ -303,15 +316,17 @@ class Publisher:
                 if file.period == SERIES else f"{file.period} r{revision}" + (" 更正 correction" if revision > 1 else ""))
         return f"{what}（{file.format}）"
 
-    def _load_datastore(self, resource_id: str, series_csv: PackagedFile) -> None:
+    def _load_datastore(self, resource_id: str, series_csv: PackagedFile, swap: bool = True) -> bool:
         """Replace the DataStore table of the series so journalists can query it with SQL.
 
         Through the portal's gongkai_datastore_load (ckanext-gongkai): the series is sent as
         one CSV, loaded with COPY into a new table and swapped in atomically, so queries see
-        the old table or the new one, never none. The CSV is written from the Parquet next to
-        the series CSV: raw values (no spreadsheet formula guard), header = field ids, empty
-        cell = NULL. A portal without that action (another CKAN) gets the old path: the table
-        is deleted and re-created by datastore_create with every record as JSON.
+        the old table or the new one, never none; with `swap=False` the table is only prepared,
+        for gongkai_datastore_swap. The CSV is written from the Parquet next to the series CSV:
+        raw values (no spreadsheet formula guard), header = field ids, empty cell = NULL. A
+        portal without that action (another CKAN) gets the old path: the table is deleted and
+        re-created by datastore_create with every record as JSON (nothing can be prepared).
+        Returns whether the COPY loader did the work.
         """
         import json
         import tempfile
@@ -333,6 +348,8 @@ class Publisher:
         except (requests.ConnectionError, requests.Timeout) as error:
             raise PortalUnreachable(f"the portal at {self.settings.url} stopped answering: "
                                     f"{type(error).__name__}") from None
+        if not swap and not has_copy_loader:
+            return False
         if has_copy_loader:
             with tempfile.TemporaryDirectory(prefix="gongkai-datastore-") as folder:
                 clean = Path(folder) / series_csv.name
@@ -341,9 +358,9 @@ class Publisher:
                 with clean.open("rb") as upload:
                     result = self._call("gongkai_datastore_load", files={"upload": upload},
                                         resource_id=resource_id, fields=json.dumps(fields, ensure_ascii=False),
-                                        primary_key=json.dumps(schema.primary_key))
+                                        primary_key=json.dumps(schema.primary_key), swap=json.dumps(swap))
             self.progress(f"DataStore table loaded: {result['rows']} rows in {result['seconds']['total']:.1f} s")
-            return
+            return True
         frame = read_period(parquet)
         records = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
         try:
@@ -352,3 +369,4 @@ class Publisher:
             pass
         self._call("datastore_create", resource_id=resource_id, force=True, fields=fields,
                    primary_key=schema.primary_key, records=records)
+        return False

@@ -26,6 +26,12 @@ failure anywhere (bad value, duplicate key, lost connection) leaves the old
 table untouched and nothing behind. The only exclusive lock on the old table
 is taken by the swap itself, which takes milliseconds.
 
+With `swap=false` the load stops after 3 and commits the new table as the
+resource's *prepared* table; `gongkai_datastore_swap` later does 4 and 5. A
+publisher loads first, then makes the release's files public, then swaps, so
+the files and the table change within one request of each other instead of
+one whole load apart. A new prepared table replaces an older one.
+
 Sysadmins only: the auth function refuses everyone, and CKAN lets sysadmins
 through without asking it.
 """
@@ -52,6 +58,7 @@ from ckanext.datastore.logic.action import set_datastore_active_flag
 log = logging.getLogger(__name__)
 
 ACTION = "gongkai_datastore_load"
+SWAP_ACTION = "gongkai_datastore_swap"
 # Column types a load may declare (PostgreSQL names, as in datastore_create's `fields`).
 TYPES = ("text", "int8", "int4", "numeric", "float8", "date", "timestamp", "bool")
 BOM = b"\xef\xbb\xbf"
@@ -150,6 +157,15 @@ def _read_header(stream, field_ids: list[str]) -> list[str]:
     return header
 
 
+def _prepared(resource_id: str) -> str:
+    """The name of a resource's table loaded with swap=false, waiting for gongkai_datastore_swap."""
+    return f"_gongkai_next_{resource_id}"
+
+
+def _as_bool(value: Any) -> bool:
+    return value if isinstance(value, bool) else str(value).strip().lower() not in ("false", "0", "no", "")
+
+
 def _index_name(table: str, expression: str) -> str:
     """The name CKAN gives an index (backend/postgres.py _generate_index_name)."""
     return hashlib.sha1((table + expression).encode("utf-8")).hexdigest()
@@ -233,8 +249,10 @@ def load(context: dict, data_dict: dict) -> dict:
     :param fts_index_method: optional, gist or gin: the method of the
         full-text indexes; by default ckan.datastore.default_fts_index_method,
         as datastore_create (GIN builds about 10x faster on a bulk load)
+    :param swap: optional, default true; false keeps the new table prepared
+        (not served) until gongkai_datastore_swap
     :returns: {"resource_id", "rows", "fields", "primary_key", "replaced",
-        "seconds": {"copy", "fill", "index", "swap", "total"}}
+        "swapped", "seconds": {"copy", "fill", "index", "swap", "total"}}
     """
     tk.check_access(ACTION, context, data_dict)
     resource_id = tk.get_or_bust(data_dict, "resource_id")
@@ -248,12 +266,13 @@ def load(context: dict, data_dict: dict) -> dict:
     method = data_dict.get("fts_index_method") or tk.config.get("ckan.datastore.default_fts_index_method")
     if method not in FTS_INDEX_METHODS:
         raise _invalid("fts_index_method", f"fts_index_method must be gist or gin, got {method!r}")
+    swap = _as_bool(data_dict.get("swap", True))
     stream = _upload_stream(data_dict)
     header = _read_header(stream, field_ids)
 
     started = time.perf_counter()
     seconds: dict[str, float] = {}
-    staging = f"_gongkai_load_{uuid.uuid4().hex}"
+    staging = f"_gongkai_load_{uuid.uuid4().hex}" if swap else _prepared(resource_id)
     types = {f["id"]: f["type"] for f in fields}
     copy_columns = ", ".join(identifier(h) for h in header)
     table_columns = ", ".join(identifier(f) for f in field_ids)
@@ -271,6 +290,8 @@ def load(context: dict, data_dict: dict) -> dict:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (identifier(resource_id),))
         exists = cursor.fetchone()[0]
         old = _old_comments(cursor, resource_id) if exists else {}
+        if not swap:
+            cursor.execute(f"DROP TABLE IF EXISTS {identifier(staging)}")
 
         # 1. COPY into a typed temporary table (no WAL, dropped at commit).
         cursor.execute("CREATE TEMPORARY TABLE gongkai_copy ({}) ON COMMIT DROP".format(
@@ -328,7 +349,10 @@ def load(context: dict, data_dict: dict) -> dict:
 
         # 4. The swap: old away, new in, old dropped; names as datastore_create gives them.
         swap_started = time.perf_counter()
-        _swap(cursor, resource_id, staging, exists, renames)
+        if swap:
+            _swap(cursor, resource_id, staging, exists, renames)
+        else:  # the index names the swap will give, kept with the prepared table
+            cursor.execute(f"COMMENT ON TABLE {identifier(staging)} IS {literal_string(json.dumps(renames))}")
         connection.commit()
         seconds["swap"] = time.perf_counter() - swap_started
     except BaseException:
@@ -337,15 +361,57 @@ def load(context: dict, data_dict: dict) -> dict:
     finally:
         connection.close()
 
-    # 5. Tell CKAN, as datastore_create does.
-    if resource.extras.get("datastore_active") is not True:
-        set_datastore_active_flag(context, {"resource_id": resource_id}, True)
+    if swap:
+        _mark_active(context, resource)
     seconds["total"] = time.perf_counter() - started
     log.info("%s %s: %d rows in %.2f s (%s)", ACTION, resource_id, rows, seconds["total"],
              ", ".join(f"{k} {v:.2f}" for k, v in seconds.items()))
     return {"resource_id": resource_id, "rows": rows, "fields": [
         {"id": f["id"], "type": f["type"]} for f in fields], "primary_key": primary_key,
-        "replaced": exists, "seconds": {k: round(v, 3) for k, v in seconds.items()}}
+        "replaced": exists and swap, "swapped": swap, "seconds": {k: round(v, 3) for k, v in seconds.items()}}
+
+
+def swap_prepared(context: dict, data_dict: dict) -> dict:
+    """Serve the table prepared by gongkai_datastore_load(swap=false) in place of the current one.
+
+    :param resource_id: the resource
+    :returns: {"resource_id", "replaced", "seconds"}
+    """
+    tk.check_access(SWAP_ACTION, context, data_dict)
+    resource = model.Resource.get(tk.get_or_bust(data_dict, "resource_id"))
+    if resource is None or resource.state != "active":
+        raise tk.ObjectNotFound(f"resource {data_dict['resource_id']} not found")
+    started = time.perf_counter()
+    prepared = _prepared(resource.id)
+    connection = get_write_engine().raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{ACTION}:{resource.id}",))
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL, obj_description(to_regclass(%s), 'pg_class')",
+                       (identifier(prepared), identifier(prepared)))
+        found, renames = cursor.fetchone()
+        if not found:
+            raise _invalid("resource_id", "没有待换入的数据表，请先加载 / no prepared table: load one first "
+                                          "with gongkai_datastore_load(swap=false)")
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (identifier(resource.id),))
+        exists = cursor.fetchone()[0]
+        cursor.execute(f"COMMENT ON TABLE {identifier(prepared)} IS NULL")
+        _swap(cursor, resource.id, prepared, exists, [tuple(pair) for pair in json.loads(renames)])
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        connection.close()
+    _mark_active(context, resource)
+    return {"resource_id": resource.id, "replaced": exists,
+            "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _mark_active(context: dict, resource) -> None:
+    """5. Tell CKAN, as datastore_create does."""
+    if resource.extras.get("datastore_active") is not True:
+        set_datastore_active_flag(context, {"resource_id": resource.id}, True)
 
 
 def _swap(cursor, resource_id: str, staging: str, exists: bool, renames: list[tuple[str, str]]) -> None:

@@ -52,10 +52,10 @@ class GongkaiPlugin(p.SingletonPlugin, served_files.ServedFiles):
         return all_validators()
 
     def get_actions(self) -> dict[str, Any]:
-        return {datastore_load.ACTION: datastore_load.load}
+        return {datastore_load.ACTION: datastore_load.load, datastore_load.SWAP_ACTION: datastore_load.swap_prepared}
 
     def get_auth_functions(self) -> dict[str, Any]:
-        return {datastore_load.ACTION: datastore_load.auth}
+        return {datastore_load.ACTION: datastore_load.auth, datastore_load.SWAP_ACTION: datastore_load.auth}
 
 
 class GongkaiSearchPlugin(p.SingletonPlugin):
