@@ -57,11 +57,11 @@ def check_rules(rules: list[Rule], table: SourceTable, labels: dict[str, str], p
         return
     failures = run_expectations(frame, [rule.expectation() for rule in rules], name="suite")
     for rule, failure in _pair_up(rules, failures):
-        for index in failure.index:
-            row = frame.loc[index]
-            at = rule.at or rule.columns[0]
-            where = _cell(table, index, at)
-            problems.add(rule.problem, where, **_rule_params(rule, row, labels))
+        at = rule.at or rule.columns[0]
+        # One conversion per rule: a month of many warnings must not look rows up one by one.
+        rows = frame.loc[failure.index].to_dict("records")
+        for index, row in zip(failure.index, rows):
+            problems.add(rule.problem, _cell(table, index, at), **_rule_params(rule, row, labels))
 
 
 def _pair_up(rules: list[Rule], failures):
@@ -81,8 +81,19 @@ def _same_kwargs(got: dict, wanted: dict) -> bool:
     return {k: v for k, v in got.items() if k != "batch_id"} == {k: v for k, v in wanted.items() if k != "batch_id"}
 
 
-def _rule_params(rule: Rule, row: pd.Series, labels: dict[str, str]) -> dict:
-    context = {name: _show(value) for name, value in row.items()}
+class _Shown(dict):
+    """A row's values as a message shows them, each formatted only when a message names it."""
+
+    def __init__(self, row: dict):
+        super().__init__()
+        self.row = row
+
+    def __missing__(self, name: str) -> str:
+        return _show(self.row[name])
+
+
+def _rule_params(rule: Rule, row: dict, labels: dict[str, str]) -> dict:
+    context = _Shown(row)
     context["label"] = labels
     columns = rule.columns
     if columns:
@@ -91,7 +102,7 @@ def _rule_params(rule: Rule, row: pd.Series, labels: dict[str, str]) -> dict:
         context.update(A=_show(row.get(columns[0])), B=_show(row.get(columns[1])),
                        label_A=labels.get(columns[0], columns[0]), label_B=labels.get(columns[1], columns[1]))
     if rule.params:
-        return {name: str(pattern).format(**context) for name, pattern in rule.params.items()}
+        return {name: str(pattern).format_map(context) for name, pattern in rule.params.items()}
     # Default: the templates of single-column problems speak of {field} and {value}.
     return {"field": context.get("label_column", ""), "value": context.get("value", "")}
 
