@@ -31,7 +31,7 @@ def roster_table(spec: Spec, files: list[Path], period: str, problems: Problems,
 
     households = read_roster(spec, files, period, problems)
     table = SourceTable(period, aggregate(spec, households, period), [],
-                        sorted({h.where.file for h in households}))
+                        sorted({h.place[0].file.name for h in households}))   # the files, without a Where each
     if households:
         _note_read(spec, households, problems)
         _link(households, period, problems, root)
