@@ -180,7 +180,11 @@ class RosterSheet:
         if column is None:
             return None
         col, fill_down = column
-        value = self.sheet.display_value(r, col) if self.sheet.merged else self.sheet.value(r, col)
+        if self.sheet.merged:
+            value = self.sheet.display_value(r, col)
+        else:   # sheet.value without its call: r is always a row of the sheet
+            row = self.sheet.rows[r]
+            value = row[col] if col < len(row) else None
         if fill_down:
             if value is None or compact(value) == "":
                 return self.fill.get(field)
