@@ -73,7 +73,7 @@ bench: bench-scale bench-flow bench-sdc  ## every benchmark but bench-portal and
 bench-flow: install samples  ## time the pipeline stages against a baseline measured in the same run
 	$(PYTHON) benchmarks/flow_bench.py
 
-bench-scale: install portal  ## province scale: 1M-row roster validation, quality vs GE, unchanged rerun, DataStore vs COPY (ratios vs benchmarks/baseline.json)
+bench-scale: install portal  ## province scale: 1M-row roster validation, quality vs GE, relief roster end to end vs its read floor, unchanged rerun, DataStore vs COPY (ratios vs benchmarks/baseline.json)
 	$(PYTHON) benchmarks/scale_bench.py
 
 bench-sdc: install  ## time cell suppression and its audit (county ~5,000 cells, province ~100,000) against primary suppression alone

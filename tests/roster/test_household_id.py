@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from gongkai.cli import main
-from gongkai.roster.household_id import KeyMissing, household_id, load_key, normalise_id
+from gongkai.roster.household_id import KeyMissing, household_id, household_ids, load_key, normalise_id
 
 ID18 = "53232919900101008X"          # a valid GB 11643 number (check character X)
 ID15 = "532329900101008"             # the same person's old 15-digit number
@@ -35,6 +35,12 @@ def test_the_same_key_gives_the_same_id_every_run_and_another_key_another(monkey
     assert household_id(ID18, load_key()) == first and len(first) == 64
     monkeypatch.setenv("GONGKAI_HMAC_KEY", secrets.token_hex(32))
     assert household_id(ID18, load_key()) != first
+
+
+def test_a_roster_is_keyed_as_each_household_alone():
+    key = secrets.token_hex(32).encode()
+    ids = [ID18, "532329194001010013", "11010519491231002X"]
+    assert household_ids(iter(ids), key) == {household_id(i, key) for i in ids}
 
 
 @pytest.mark.parametrize("value", [None, "too-short"])

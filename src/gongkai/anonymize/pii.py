@@ -83,11 +83,17 @@ def id18_check_char(first17: str) -> str:
 
 
 def _plausible_birth(year: int, month: int, day: int) -> bool:
+    return _born_between(year, month, day, dt.date.today())
+
+
+@lru_cache(maxsize=1 << 16)
+def _born_between(year: int, month: int, day: int, today: dt.date) -> bool:
+    # Remembered: a million-row roster has a few tens of thousands of birth dates.
     try:
         born = dt.date(year, month, day)
     except ValueError:
         return False
-    return EARLIEST_BIRTH <= born <= dt.date.today()
+    return EARLIEST_BIRTH <= born <= today
 
 
 def is_resident_id18(text: str) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from gongkai.problems import Problems, Where
 from gongkai.roster.aggregate import aggregate
-from gongkai.roster.household_id import KeyMissing, household_id, load_key
+from gongkai.roster.household_id import KeyMissing, household_ids, load_key
 from gongkai.roster.linkage import previous_register, write_register
 from gongkai.roster.read import Household, read_roster
 from gongkai.spec import Spec
@@ -31,7 +31,7 @@ def roster_table(spec: Spec, files: list[Path], period: str, problems: Problems,
 
     households = read_roster(spec, files, period, problems)
     table = SourceTable(period, aggregate(spec, households, period), [],
-                        sorted({h.where.file for h in households}))
+                        sorted({h.place[0].file.name for h in households}))   # the files, without a Where each
     if households:
         _note_read(spec, households, problems)
         _link(households, period, problems, root)
@@ -53,7 +53,7 @@ def _link(households: list[Household], period: str, problems: Problems, root: Pa
         problems.add("hmac-key-missing", Where(field="GONGKAI_HMAC_KEY"), reason_zh=missing.reason_zh,
                      reason_en=missing.reason_en)
         return
-    ids = {household_id(h.id18, key) for h in households if h.id18}
+    ids = household_ids((h.id18 for h in households if h.id18), key)
     if problems.errors:
         return      # a roster with errors is no register to compare against next month
     previous = previous_register(root, period)

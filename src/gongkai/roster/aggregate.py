@@ -19,21 +19,34 @@ from gongkai.spec import Spec
 
 def aggregate(spec: Spec, households: list[Household], period: str) -> pd.DataFrame:
     """One row per region of the published levels and category (0 where a region has none)."""
+    # Households are first counted per (county, township, village, category): a million rows become
+    # a few thousand groups, and only the groups are added up the hierarchy.
+    groups: dict[tuple, list[int]] = {}
+    counties = {}
+    village_level = spec.roster.level == "village"
+    for h in households:
+        key = (h.county.code, h.township, h.village if village_level else None, h.category)
+        total = groups.get(key)
+        if total is None:
+            total = groups[key] = [0, 0, 0]
+            counties.setdefault(h.county.code, h.county)
+        total[0] += 1
+        total[1] += h.size
+        total[2] += h.amount_fen
     regions: dict[str, dict] = {}
     sums: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for h in households:
-        county = h.county
-        chain = [(county.code, county.name, "county", None),
-                 (h.township[0], h.township[1], "township", county.code)]
-        if spec.roster.level == "village":
-            chain.append((h.village[0], h.village[1], "village", h.township[0]))
+    for (county_code, township, village, category), (count, persons, fen) in groups.items():
+        county = counties[county_code]
+        chain = [(county.code, county.name, "county", None), (township[0], township[1], "township", county.code)]
+        if village_level:
+            chain.append((village[0], village[1], "village", township[0]))
         for code, name, level, parent in chain:
             regions.setdefault(code, {"county_code": county.code, "county_name": county.name, "region_code": code,
                                       "region_name": name, "level": level, "parent_code": parent})
-            total = sums[(code, h.category)]
-            total[0] += 1
-            total[1] += h.size
-            total[2] += h.amount_fen
+            total = sums[(code, category)]
+            total[0] += count
+            total[1] += persons
+            total[2] += fen
     records = []
     for code in sorted(regions):
         for category in spec.roster.categories:

@@ -5,6 +5,13 @@ The header, period, county and unit are found exactly as for a statistical table
 (name, ID number, phone, bank account, address) are read only to check them and to key the
 household; no message ever quotes a roster cell: an ID is named by its length, any other
 value by its shape.
+
+A roster runs to a million rows, so the per-row work is kept small: only the declared
+columns are read, a row's role (footer, 合计) is decided from its first two texts, a
+household's place (file ! sheet ! cell) is built only when a message needs it, and the pure
+lookups of a repeated cell text (category, township, village, a number written as text) are
+remembered per sheet. A cell text that would raise a problem is never remembered, so every
+cell that is wrong is still reported at its own place.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from gongkai.normalize.header import HeaderBlock, find_header
 from gongkai.normalize.reader import locate_period
 from gongkai.normalize.regions import County
 from gongkai.normalize.rows import FOOTER_LABELS
-from gongkai.normalize.text import as_text, compact, fold, parse_number
+from gongkai.normalize.text import as_text, compact, fold, invisible_characters, parse_number
 from gongkai.normalize.units import conversion
 from gongkai.problems import Problems, Where
 from gongkai.roster.household_id import normalise_id
@@ -31,7 +38,10 @@ ID_REASONS = {
 }
 
 
-@dataclass
+Place = tuple[Sheet, int, int]      # (sheet, row, column) of a household's ID cell: a Where on demand
+
+
+@dataclass(slots=True)
 class Household:
     """One roster row: what the aggregates and the village notice need, nothing more."""
 
@@ -43,14 +53,20 @@ class Household:
     county: County
     township: tuple[str, str]        # (code, official name)
     village: tuple[str, str] | None
-    where: Where
+    place: Place
+
+    @property
+    def where(self) -> Where:
+        """The household's ID cell (file ! sheet ! cell)."""
+        sheet, row, col = self.place
+        return sheet.where(row, col, "id_number")
 
 
 def read_roster(spec: Spec, files, period: str, problems: Problems) -> list[Household]:
     """Every household of `period` in `files`; problems for every cell that is wrong."""
     run = _Run(spec, problems)
     households: list[Household] = []
-    seen: dict[str, Where] = {}
+    seen: dict[str, Place] = {}
     for path in files:
         for sheet in run.sheets_of(path, period):
             households += RosterSheet(spec, run, sheet, problems, seen).read(period)
@@ -68,6 +84,17 @@ def _shape(raw) -> str:
     return f"{len(compact(raw))} 个字符的文字 / text of {len(compact(raw))} characters"
 
 
+def _leading_texts(row: list, count: int = 2) -> list[str]:
+    """The first `count` non-empty cells of a row as compared (folded): enough to tell its role."""
+    texts = []
+    for value in row:
+        if value is not None and (text := compact(value)):
+            texts.append(fold(text))
+            if len(texts) == count:
+                break
+    return texts
+
+
 def _by_length(text: str) -> str:
     digits = re.sub(r"\s", "", as_text(text))
     return f"[{len(digits)}位 {len(digits)} characters]" if digits else "—"
@@ -76,11 +103,13 @@ def _by_length(text: str) -> str:
 class RosterSheet:
     """The households of one sheet."""
 
-    def __init__(self, spec: Spec, run: _Run, sheet: Sheet, problems: Problems, seen: dict[str, Where]):
+    def __init__(self, spec: Spec, run: _Run, sheet: Sheet, problems: Problems, seen: dict[str, Place]):
         self.spec, self.run, self.sheet, self.problems, self.seen = spec, run, sheet, problems, seen
         self.reader = run.reader(sheet)
         self.roster = spec.roster
         self.fill: dict[str, object] = {}
+        # Lookups of a cell text that raised no problem, per (field, text): the same answer every time.
+        self.known: dict[tuple, object] = {}
 
     def read(self, period: str) -> list[Household]:
         sheet, spec = self.sheet, self.spec
@@ -97,6 +126,8 @@ class RosterSheet:
             self.problems.add("header-not-found", Where(sheet.file.name, sheet.name), expected=expected)
             return []
         self.header = header
+        # field -> (column, fill down?) of the declared columns found
+        self.columns = {f: (found.col, bool(found.column.fill_down)) for f, found in header.found.items()}
         self.reader.header = header
         county, _ = self.reader._sheet_county(header)
         self.reader._report_header(header, True)
@@ -123,7 +154,7 @@ class RosterSheet:
         households: list[Household] = []
         complete = True
         for r in range(self.header.body_start, len(rows)):
-            texts = [fold(compact(v)) for v in rows[r] if v is not None and compact(v)]
+            texts = _leading_texts(rows[r])
             if not texts:
                 continue
             if footer.search(texts[0]):
@@ -145,19 +176,27 @@ class RosterSheet:
         self.problems.add("personal-data-dropped", self.sheet.where(r, 0), what="、".join(labels))
 
     def _cell(self, r: int, field: str):
-        found = self.header.found.get(field)
-        if found is None:
+        column = self.columns.get(field)
+        if column is None:
             return None
-        value = self.sheet.display_value(r, found.col)
-        if found.column.fill_down:
+        col, fill_down = column
+        if self.sheet.merged:
+            value = self.sheet.display_value(r, col)
+        else:   # sheet.value without its call: r is always a row of the sheet
+            row = self.sheet.rows[r]
+            value = row[col] if col < len(row) else None
+        if fill_down:
             if value is None or compact(value) == "":
                 return self.fill.get(field)
             self.fill[field] = value
         return value
 
     def _at(self, r: int, field: str) -> Where:
-        found = self.header.found.get(field)
-        return self.sheet.where(r, found.col if found else 0, field)
+        return self.sheet.where(r, self._col(field), field)
+
+    def _col(self, field: str) -> int:
+        column = self.columns.get(field)
+        return column[0] if column else 0
 
     def _household(self, r: int) -> Household | None:
         id18 = self._id(r)
@@ -170,26 +209,34 @@ class RosterSheet:
             return None
         name = as_text(self._cell(r, "name") or "").strip()
         return Household(id18, name, int(size), category, round(amount * self.factor * 100), self.county,
-                         township, village, self._at(r, "id_number"))
+                         township, village, (self.sheet, r, self._col("id_number")))
 
     def _id(self, r: int) -> str | None:
         raw = self._cell(r, "id_number")
-        where = self._at(r, "id_number")
         id18, why = normalise_id(raw)
         if id18 is None:
             zh, en = ID_REASONS[why]
             masked = {"empty": "—", "mangled": "[*.*****E+17]"}.get(why) or _by_length(as_text(raw))
-            self.problems.add("roster-invalid-id", where, masked=masked, reason_zh=zh, reason_en=en)
+            self.problems.add("roster-invalid-id", self._at(r, "id_number"), masked=masked, reason_zh=zh,
+                              reason_en=en)
             return None
         if id18 in self.seen:
-            self.problems.add("roster-duplicate-id", where, masked="[18位 18 digits]", first=str(self.seen[id18]))
+            sheet, row, col = self.seen[id18]
+            self.problems.add("roster-duplicate-id", self._at(r, "id_number"), masked="[18位 18 digits]",
+                              first=str(sheet.where(row, col, "id_number")))
             return None
-        self.seen[id18] = where
+        self.seen[id18] = (self.sheet, r, self._col("id_number"))
         return id18
 
     def _number(self, r: int, field: str, expected_zh: str, expected_en: str, minimum: int) -> float | None:
         raw = self._cell(r, field)
-        number = None if isinstance(raw, CellError) or raw is None else parse_number(raw, self.reader.zero_values)
+        if type(raw) is str:    # a number written as text: parsed once per distinct text
+            key = ("number", raw)
+            if key not in self.known:
+                self.known[key] = parse_number(raw, self.reader.zero_values)
+            number = self.known[key]
+        else:
+            number = None if isinstance(raw, CellError) or raw is None else parse_number(raw, self.reader.zero_values)
         whole = field != "household_size" or (number is not None and number == int(number))
         if number is None or number < minimum or not whole:
             self.problems.add("roster-bad-value", self._at(r, field), field=self.spec.source.label(field),
@@ -198,9 +245,17 @@ class RosterSheet:
         return number
 
     def _category(self, r: int) -> str | None:
-        column = self.spec.source.column("category")
-        text = self.reader.text(self._cell(r, "category"), lambda: self._at(r, "category"),
-                                self.spec.source.label("category"), column)
+        raw = self._cell(r, "category")
+        key = ("category", raw) if type(raw) is str else None
+        if key in self.known:
+            text = self.known[key]
+        else:
+            column = self.spec.source.column("category")
+            text = self.reader.text(raw, lambda: self._at(r, "category"), self.spec.source.label("category"), column)
+            # reader.text reports only invisible characters and bad dates of a text: without them, its
+            # answer for this text is always the same.
+            if key and invisible_characters(raw) is None and self.reader.types.get(column.field) != "date":
+                self.known[key] = text
         if text not in self.roster.categories:
             self.problems.add("roster-unknown-category", self._at(r, "category"), value=text or "—",
                               categories="、".join(self.roster.categories))
@@ -208,15 +263,27 @@ class RosterSheet:
         return text
 
     def _township(self, r: int) -> tuple[str, str] | None:
-        text = as_text(self._cell(r, "township") or "").strip()
+        raw = self._cell(r, "township")
+        key = ("township", raw) if type(raw) is str else None
+        if key in self.known:
+            return self.known[key]
+        text = as_text(raw or "").strip()
         township = self.county.township(text)
+        if key and township is not None:
+            self.known[key] = township
         if township is None:
             self.problems.add("unknown-region", self._at(r, "township"), name=text or "—", county=self.county.name)
         return township
 
     def _village(self, r: int, township: tuple[str, str]) -> tuple[str, str] | None:
-        text = as_text(self._cell(r, "village") or "").strip()
+        raw = self._cell(r, "village")
+        key = ("village", township[0], raw) if type(raw) is str else None
+        if key in self.known:
+            return self.known[key]
+        text = as_text(raw or "").strip()
         village = self.county.village(township[0], text)
+        if key and village is not None:
+            self.known[key] = village
         if village is None:
             self.problems.add("unknown-region", self._at(r, "village"), name=text or "—",
                               county=f"{self.county.name}{township[1]}")
