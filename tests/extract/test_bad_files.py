@@ -76,6 +76,25 @@ def test_xlsx_error_cells_are_cell_errors_never_empty_or_zero(tmp_path):
     assert sheet.value(1, 1) == 120                                 # ordinary cells untouched
 
 
+@pytest.mark.parametrize("chunk", [5, 17, 64])
+def test_an_error_cell_cut_by_a_read_chunk_is_still_found(tmp_path, monkeypatch, chunk):
+    """The sheet XML is searched chunk by chunk (a million-row sheet is never held whole)."""
+    from gongkai.extract import xlsx
+
+    path = make_xlsx(tmp_path / "武定县2024年3月.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    for row in range(3, 60):
+        workbook.active.cell(row=row, column=2).value = row
+    cell = workbook.active.cell(row=61, column=2)
+    cell.value, cell.data_type = "#REF!", "e"
+    workbook.save(path)
+    monkeypatch.setattr(xlsx, "CHUNK", chunk)
+    monkeypatch.setattr(xlsx, "OVERLAP", 16)
+    problems = Problems()
+    [sheet] = read_file(path, problems)
+    assert sheet.rows[60][1] == CellError("#REF!")
+
+
 def test_xls_error_cells_are_cell_errors(tmp_path):
     problems = Problems()
     [sheet] = read_file(make_xls(tmp_path / "元谋县2024年3月.xls"), problems)

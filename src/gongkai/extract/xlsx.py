@@ -21,6 +21,7 @@ from gongkai.extract.cells import FORMULA_WITHOUT_VALUE, CellError
 # A cheap test on the raw XML before parsing it: a formula element or an error-typed cell.
 MAY_HOLD_SPECIAL = re.compile(rb"<(?:\w+:)?f[\s/>]|\st=[\"']e[\"']|<(?:\w+:)?v>-?\d{16,}<")
 LONG_DIGITS = re.compile(r"-?\d{16,}")
+CHUNK, OVERLAP = 1 << 22, 4096   # the overlap: longer than any cell MAY_HOLD_SPECIAL can match
 OFFICE_DOCUMENT = "/officeDocument"  # end of the relationship type of the workbook part
 
 
@@ -76,14 +77,27 @@ class XlsxCells:
         part = self.parts.get(sheet)
         if part is None or part not in self.archive.namelist():
             return {}
-        xml = self.archive.read(part)
-        return _scan(xml) if MAY_HOLD_SPECIAL.search(xml) else {}
+        # Streamed: a million-row sheet's XML is hundreds of MB, never held whole.
+        if not self._may_hold_special(part):
+            return {}
+        with self.archive.open(part) as xml:
+            return _scan(xml)
+
+    def _may_hold_special(self, part: str) -> bool:
+        """Whether the sheet's XML has a formula, an error cell or a long number, searched chunk by chunk."""
+        tail = b""
+        with self.archive.open(part) as xml:
+            while chunk := xml.read(CHUNK):
+                if MAY_HOLD_SPECIAL.search(tail + chunk):
+                    return True
+                tail = chunk[-OVERLAP:]   # a match cut by a chunk boundary is found in the next
+        return False
 
 
-def _scan(xml: bytes) -> dict[tuple[int, int], CellError | str]:
+def _scan(xml) -> dict[tuple[int, int], CellError | str]:
     found = {}
     row, col = -1, -1
-    for event, element in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+    for event, element in ElementTree.iterparse(xml, events=("start", "end")):
         tag = _local(element.tag)
         if event == "start" and tag == "row":
             # r= may be omitted; then rows and cells simply follow each other
