@@ -5,6 +5,7 @@ Retries only where a failure is transient (the portal did not answer); bad data 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import shutil
@@ -17,17 +18,20 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
+from prefect.futures import as_completed
 from prefect.input import RunInput
 from prefect.states import Failed, State
+from prefect.task_runners import ProcessPoolTaskRunner
 from pydantic import Field
 
 from gongkai import catalog, pipeline, review
+from gongkai.normalize import FilePart, SourceTable, combine, normalize_file, not_processed
 from gongkai.package.chart import ChartFontMissing
 from gongkai.publish import PortalRefused, PortalUnreachable
 from gongkai.report import RunReport
-from gongkai.settings import SettingsError
+from gongkai.settings import SettingsError, normalize_workers
 from gongkai.periods import last_period
-from gongkai.problems import Where
+from gongkai.problems import Problems, Where
 from gongkai.spec import Spec, load_spec
 
 
@@ -101,6 +105,8 @@ def portal_stage(name: str):
 extract = stage("extract")(pipeline.find_sources)
 restore = portal_stage("restore")(pipeline.restore_releases)
 normalize = stage("normalize")(pipeline.extract_and_normalize)
+normalize_county_file = stage("normalize-file", task_run_name="normalize {path.name}")(normalize_file)
+combine_files = stage("combine")(combine)
 validate = stage("validate")(pipeline.validate)
 assess_quality = stage("quality")(pipeline.assess_quality)
 protect = stage("disclosure")(pipeline.protect_small_cells)
@@ -108,6 +114,45 @@ anonymize = stage("anonymize")(pipeline.scan_outputs)
 package = stage("package")(pipeline.package)
 publish = portal_stage("publish")(pipeline.publish)
 refresh_catalog = portal_stage("catalog")(catalog.refresh)
+
+
+def normalize_files(spec: Spec, files: list[Path], period: str, problems: Problems, workers: int,
+                    progress=lambda done, total, name: None) -> SourceTable | None:
+    """The normalize stage: with one worker (or one file, or a roster) the files one after another in
+    this process; with N workers each file is a task on a pool of N processes and the parts are
+    combined in file order, so the table and the problems are the same either way.
+
+    A file whose task fails or whose process dies is the problem `file-not-processed` naming it.
+    `progress(done, total, name)` is told as each file is done.
+    """
+    if workers <= 1 or len(files) < 2 or spec.roster is not None:
+        return normalize(spec, files, period, problems, progress)
+    parts: dict[Path, FilePart] = {}
+    with _workers_report_here(), ProcessPoolTaskRunner(max_workers=min(workers, len(files))) as runner:
+        futures = [runner.submit(normalize_county_file, {"spec": spec, "path": path, "period": period})
+                   for path in files]
+        file_of = {future.task_run_id: path for future, path in zip(futures, files)}
+        for done, future in enumerate(as_completed(futures), 1):
+            path = file_of[future.task_run_id]
+            try:
+                parts[path] = future.result()
+            except Exception as error:  # noqa: BLE001 - the task raised, or its process died
+                parts[path] = not_processed(path, error)
+            progress(done, len(files), Path(path).name)
+    return combine_files(spec, period, [parts[path] for path in files], problems)
+
+
+def _workers_report_here():
+    """Worker processes report their task runs to this run's Prefect API. Without PREFECT_API_URL the
+    run has a temporary server of its own, whose address Prefect does not pass on: each worker would
+    start another one (about 12 s each, measured on this machine)."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    server = SubprocessASGIServer()   # the one this process runs, if any
+    if PREFECT_API_URL.value() or not server.running:
+        return contextlib.nullcontext()
+    return temporary_settings(updates={PREFECT_API_URL: server.api_url})
 
 
 def _refresh_catalog(report: RunReport, log) -> str:
@@ -204,7 +249,8 @@ def _stages(spec: Spec, report: RunReport, source: str | None, log, correction: 
     if spec.disclosure == "proactive":  # earlier months feed the series and month-over-month checks
         restore(spec, log.info)
     _step(log, "normalize")
-    table = normalize(spec, files, report.period, problems)
+    table = normalize_files(spec, files, report.period, problems, normalize_workers(),
+                            lambda done, total, name: log.info("[normalize] %d/%d %s", done, total, name))
     if problems.errors:
         return failed()
     report.rows = len(table.frame)

@@ -43,14 +43,18 @@ def find_sources(spec: Spec, source: Path | None, problems: Problems) -> list[Pa
     return files
 
 
-def extract_and_normalize(spec: Spec, files: list[Path], period: str, problems: Problems) -> SourceTable | None:
+def extract_and_normalize(spec: Spec, files: list[Path], period: str, problems: Problems,
+                          progress=None) -> SourceTable | None:
+    """The period's table from every file, read one after another in this process; `progress(done,
+    total, name)` after each file. The flow can instead map `normalize.normalize_file` over worker
+    processes and `normalize.combine` the parts (gongkai.flow.normalize_files): the same table and problems."""
     if not files:
         return None
     if spec.roster is not None:  # a person-level roster: only its aggregates go on
         from gongkai.roster import roster_table
 
         return roster_table(spec, files, period, problems, layout_for(spec).root)
-    return normalize(spec, files, period, problems)
+    return normalize(spec, files, period, problems, progress)
 
 
 def validate(spec: Spec, table: SourceTable, problems: Problems) -> None:

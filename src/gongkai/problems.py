@@ -7,6 +7,7 @@ fixes a spreadsheet once, not once per error. Tests assert on slugs and places.
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -208,6 +209,12 @@ KINDS: dict[str, Kind] = {
     "empty-file": Kind(
         E, "文件是空的（没有任何内容）", "the file is empty",
         "重新导出或复制该文件，确认已完整保存", "export or copy the file again and check it was saved completely"),
+    "file-not-processed": Kind(
+        E, "处理该文件时程序出错（{reason}），文件中的数据均未读入", "gongkai failed while processing this file "
+        "({reason}); none of its rows were read",
+        "这是程序或机器的问题（如内存不足），不一定是数据的问题：先用 gongkai validate 单独检查该文件；仍出错请将报告发给维护者",
+        "a fault in gongkai or the machine (out of memory?), not necessarily in the data: check the file alone "
+        "with `gongkai validate`; if it fails again, send the report to the maintainers"),
     "truncated-file": Kind(
         W, "文件末尾被截断：最后一个完整的行是第 {row} 行，其后的内容不完整",
         "the file is cut off at its end: row {row} is the last complete row, what follows is incomplete",
@@ -400,11 +407,19 @@ class Problems(list):
         params = {k: _masked(v, mask_text, find_pii_in_value) for k, v in params.items()}
         # The place too: a sheet or file can be named after a person's ID or phone.
         where = Where(mask_text(where.file), mask_text(where.sheet), where.cell, mask_text(where.field))
-        problem = Problem(slug, where, params)
+        return self._keep(Problem(slug, where, params))
+
+    def merge(self, found: Iterable[Problem]) -> None:
+        """Problems collected elsewhere (a county file normalized in another process), already
+        masked: appended in their order, each kept once, as `add` keeps them."""
+        for problem in found:
+            self._keep(problem)
+
+    def _keep(self, problem: Problem) -> Problem:
         # A file read twice (periods, then rows) says a thing once. Looked up by slug, place and
         # the parameters' text: a scan of the whole list per problem took minutes for a
         # 20,000-township month.
-        key = (slug, where, tuple(sorted((k, repr(v)) for k, v in params.items())))
+        key = (problem.slug, problem.where, tuple(sorted((k, repr(v)) for k, v in problem.params.items())))
         seen = self.__dict__.setdefault("_seen", set())
         if key not in seen:
             seen.add(key)

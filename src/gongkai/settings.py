@@ -49,3 +49,16 @@ def portal_settings() -> PortalSettings:
 def output_dir() -> Path:
     """Releases (one folder per period) and run reports live here."""
     return Path(os.environ.get("GONGKAI_OUT", ROOT / "out"))
+
+
+def normalize_workers() -> int:
+    """How many county files a run normalizes at once (GONGKAI_WORKERS): 1, the default, reads them one
+    after another in the run's own process; N > 1 maps them over N worker processes."""
+    raw = os.environ.get("GONGKAI_WORKERS", "").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(
+            f"GONGKAI_WORKERS 应为正整数，现为 {raw!r} / GONGKAI_WORKERS must be a whole number of at least 1, "
+            f"found {raw!r}.\nLooked in: environment variable GONGKAI_WORKERS (unset means 1).")
+    return int(raw)

@@ -12,7 +12,7 @@ from so problems can name file ! sheet ! cell; all problems are collected, not r
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +20,7 @@ import pandas as pd
 from gongkai.extract import Sheet, read_file
 from gongkai.normalize.header import HeaderMatcher, find_header
 from gongkai.normalize.reader import SheetReader, locate_period, refuse_person_level
-from gongkai.normalize.rows import SumCheck
+from gongkai.normalize.rows import SheetResult, SumCheck
 from gongkai.normalize.regions import load_regions
 from gongkai.normalize.text import find_period
 from gongkai.problems import Problems, Where
@@ -29,7 +29,8 @@ from gongkai.validate import load_schema
 
 CODE_SOURCES = {"region_code": "region_name", "county_code": "county_name"}
 
-__all__ = ["SumCheck", "SourceTable", "normalize", "periods", "schema_fields", "load_regions"]
+__all__ = ["SumCheck", "SourceTable", "FilePart", "normalize", "normalize_file", "combine", "not_processed",
+           "periods", "schema_fields", "load_regions"]
 
 
 @dataclass
@@ -84,7 +85,7 @@ def _frame(fields: list[tuple[str, str]], records: list[dict]) -> pd.DataFrame:
 
 
 class _Run:
-    """What one `normalize` call needs for every sheet: the spec, its schema, regions, matcher."""
+    """What normalizing a file needs for every sheet: the spec, its schema, regions, matcher."""
 
     def __init__(self, spec: Spec, problems: Problems):
         self.spec, self.problems = spec, problems
@@ -108,32 +109,91 @@ class _Run:
         return SheetReader(self.spec, sheet, self.regions, self.problems, dict(self.fields), self.matcher)
 
 
-def normalize(spec: Spec, files: list[Path], period: str, problems: Problems) -> SourceTable:
-    """The rows of `period` from every sheet of `files`, as the schema's fields, with their source cells."""
-    run = _Run(spec, problems)
+@dataclass
+class FilePart:
+    """One source file's share of a period, normalized on its own, in any process: `combine` joins them.
+
+    Plain values only (it crosses a process boundary): the sheets that hold the period, in the
+    file's order, and the file's own problems. `marks[i]` is how many problems had been found
+    when sheet i was read: the period's duplicate keys are reported right there, as when every
+    file was read in one loop.
+    """
+
+    file: str                                            # the file's name, as problems give it
+    sheets: list[SheetResult] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
+    marks: list[int] = field(default_factory=list)
+
+
+def normalize_file(spec: Spec, path: Path, period: str) -> FilePart:
+    """The rows of `period` in one source file, with the problems reading it raised.
+
+    Never raises for the file's sake: a file that cannot be read is a problem already (extract);
+    anything else that fails on it becomes `file-not-processed`, naming the file, and none of
+    its rows count.
+    """
+    path = Path(path)
+    part = FilePart(path.name)
+    try:
+        run = _Run(spec, part.problems)
+        for sheet in run.sheets_of(path, period):
+            result = run.reader(sheet).read(period)
+            if result is not None:
+                part.sheets.append(result)
+                part.marks.append(len(part.problems))
+    except Exception as error:  # noqa: BLE001 - one county's file must not hide the others' problems
+        return not_processed(path, error, part.problems)
+    return part
+
+
+def not_processed(path: Path, error: BaseException, problems: Problems | None = None) -> FilePart:
+    """A file whose normalizing failed (an exception, or its worker process died): no rows, one problem.
+    The reason passes the problems' masking, like every message."""
+    part = FilePart(Path(path).name, problems=Problems() if problems is None else problems)
+    detail = str(error).strip()
+    part.problems.add("file-not-processed", Where(file=part.file),
+                      reason=type(error).__name__ + (f": {detail}" if detail else ""))
+    return part
+
+
+def combine(spec: Spec, period: str, parts: list[FilePart], problems: Problems) -> SourceTable:
+    """One period's table from its files' parts, in file order: offsets, origins and sum checks
+    re-based, every part's problems added to `problems`, then the keys checked across files."""
     table = SourceTable(period, pd.DataFrame(), [], [])
     records: list[dict] = []
     seen_keys: dict[tuple, Where] = {}
-    for path in map(Path, files):
-        for sheet in run.sheets_of(path, period):
-            result = run.reader(sheet).read(period)
-            if result is None:
-                continue
-            if path.name not in table.files:
-                table.files.append(path.name)
+    for part in parts:
+        done = 0
+        for result, mark in zip(part.sheets, part.marks):
+            problems.merge(part.problems[done:mark])
+            done = mark
+            if part.file not in table.files:
+                table.files.append(part.file)
             sheet_id = len(table.sheets)
             table.sheets.append(result.provenance)
             offset = len(records)
             records += result.records
             table.origins += [(sheet_id, row) for row in result.rows]
-            for check in result.checks:
-                check.members = [offset + m for m in check.members]
-                table.checks.append(check)
+            table.checks += [replace(check, members=[offset + m for m in check.members]) for check in result.checks]
             _check_duplicates(spec, result, offset, table, seen_keys, problems)
+        problems.merge(part.problems[done:])
     if not table.files and not any(p.slug == "person-level-data" for p in problems):   # one problem, not two
         problems.add("no-data-for-period", Where(), period=period)
-    table.frame = _frame(run.fields, records)
+    table.frame = _frame(schema_fields(spec), records)
     return table
+
+
+def normalize(spec: Spec, files: list[Path], period: str, problems: Problems, progress=None) -> SourceTable:
+    """The rows of `period` from every sheet of `files`, as the schema's fields, with their source cells.
+
+    One file after another in this process; `progress(done, total, name)` is told after each.
+    """
+    parts = []
+    for done, path in enumerate(map(Path, files), 1):
+        parts.append(normalize_file(spec, path, period))
+        if progress:
+            progress(done, len(files), path.name)
+    return combine(spec, period, parts, problems)
 
 
 def _check_duplicates(spec: Spec, result, offset: int, table: SourceTable, seen: dict, problems: Problems) -> None:
