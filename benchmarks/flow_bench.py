@@ -195,14 +195,14 @@ def release_earlier_months(spec, exports: list[Path]) -> None:
         table = pipeline.extract_and_normalize(spec, [export], period, problems)
         no_errors(problems, f"releasing {period}")
         pipeline.protect_small_cells(spec, table, problems)
-        pipeline.package(spec, table)
+        pipeline.package(spec, table, problems)
         layout.commit(period)
 
 
 def measure(spec, workbook: Path, exports: list[Path], scratch: Path) -> tuple[list[tuple], dict]:
     """Time every stage for PERIOD; return the table rows and a few figures for the summary."""
-    xlsx_spec = dataclasses.replace(spec, source=dataclasses.replace(spec.source, directory=workbook.parent))
-    csv_spec = dataclasses.replace(spec, source=dataclasses.replace(spec.source, directory=exports[0].parent))
+    xlsx_spec = spec.model_copy(update={"source": spec.source.model_copy(update={"directory": str(workbook.parent)})})
+    csv_spec = spec.model_copy(update={"source": spec.source.model_copy(update={"directory": str(exports[0].parent)})})
 
     def stage(run):
         problems = Problems()
@@ -234,9 +234,9 @@ def measure(spec, workbook: Path, exports: list[Path], scratch: Path) -> tuple[l
     pipeline.protect_small_cells(spec, table, check)
     no_errors(check, "disclosure control")
     t_scan, _ = stage(lambda p: pipeline.scan_outputs(table, metadata, p))
-    t_package, staged = best_of(lambda: pipeline.package(spec, table, anonymization))
+    t_package, staged = best_of(lambda: pipeline.package(spec, table, Problems(), anonymization=anonymization))
 
-    series = read_period(next(f.path for f in staged if f.period == SERIES and f.format == "Parquet"))
+    series = read_period(next(f.path for f in staged.files if f.period == SERIES and f.format == "Parquet"))
     t_plain, _ = best_of(lambda: plain_writes([table.frame, series], scratch / "plain"))
 
     def r(seconds):
@@ -249,7 +249,7 @@ def measure(spec, workbook: Path, exports: list[Path], scratch: Path) -> tuple[l
         ("", None, None, "pandas read_excel, openpyxl", t_openpyxl, f"{t_openpyxl / t_xlsx:.1f}x openpyxl/ours"),
         ("extract+normalize, GBK csv x12", t_csv, r(t_csv),
          "gb18030 decode + csv.reader (floor)", t_raw_csv, f"{t_csv / t_raw_csv:.1f}x ours/floor"),
-        ("validate (frictionless)", t_validate, r(t_validate), "", None, ""),
+        ("validate (column-wise)", t_validate, r(t_validate), "", None, ""),
         ("assess_quality (GE, MoM)", t_quality, r(t_quality), "", None, ""),
         ("protect_small_cells (suppress+audit)", t_protect, r(t_protect),
          f"{sum(anonymization['disclosure_control']['suppressed_cells'].values())} cells suppressed", None, ""),
@@ -296,7 +296,7 @@ def main() -> None:
         scratch = Path(tmp)
         os.environ["GONGKAI_OUT"] = str(scratch / "out")
         townships = synthetic_townships()
-        spec = dataclasses.replace(spec, regions_path=write_regions(scratch / "regions.csv", townships))
+        spec = spec.model_copy(update={"regions": str(write_regions(scratch / "regions.csv", townships))})
 
         start = time.perf_counter()
         workbook, exports = write_sources(samples, townships, scratch)
