@@ -11,7 +11,7 @@ ROSTER_PERIODS := 2024-02 2024-03
 HMAC_KEY := out/hmac.key
 WITH_KEY = GONGKAI_HMAC_KEY="$${GONGKAI_HMAC_KEY:-$$(cat $(HMAC_KEY))}"
 
-.PHONY: help install debian-packages samples demo demo-runs test test-fast bench bench-province clean
+.PHONY: help install debian-packages samples demo demo-runs test test-fast bench bench-province bench-sdc-province clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -68,7 +68,7 @@ test: install samples portal  ## every test: unit tests and integration tests ag
 test-fast: install samples  ## unit tests only (no portal needed)
 	$(VENV)/bin/pytest -m "not integration"
 
-bench: bench-scale bench-flow bench-sdc bench-province  ## every benchmark but bench-portal and bench-datastore (run those on their own)
+bench: bench-scale bench-flow bench-sdc bench-province  ## every benchmark but bench-portal, bench-datastore and bench-sdc-province (run those on their own)
 
 bench-flow: install samples  ## time the pipeline stages against a baseline measured in the same run
 	$(PYTHON) benchmarks/flow_bench.py
@@ -79,8 +79,11 @@ bench-province: install  ## 20 county workbooks of one month: extract+normalize+
 bench-scale: install portal  ## province scale: 1M-row roster validation, quality vs GE, relief roster end to end vs its read floor, unchanged rerun, DataStore vs COPY (ratios vs benchmarks/baseline.json)
 	$(PYTHON) benchmarks/scale_bench.py
 
-bench-sdc: install  ## time cell suppression and its audit (county ~5,000 cells, province ~100,000) against primary suppression alone
+bench-sdc: install  ## time cell suppression and its audit on a county (~5,000 cells) against primary suppression alone
 	$(PYTHON) benchmarks/sdc_bench.py
+
+bench-sdc-province: install  ## the same on a province too (~100,000 cells, ~7 minutes)
+	$(PYTHON) benchmarks/sdc_bench.py --province
 
 clean:  ## remove run outputs (not the portal: see `make portal-reset`)
 	rm -rf out
