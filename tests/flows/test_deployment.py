@@ -273,12 +273,15 @@ def test_a_review_not_given_in_time_leaves_the_release_staged_for_gongkai_review
             deployment.id, parameters={"period": "2024-03", "source": str(directory), "review_timeout_seconds": 3})
         worker = Worker(server, "timeout")
         try:
-            final = run_until(client, run, worker, "final")
+            run_until(client, run, worker, "final")
             worker.process.wait(timeout=30)
+            final = client.read_flow_run(run.id).state   # the flow's own last word, once its process ended
         finally:
             stop(worker.process)
-    # Prefect marks a pause that timed out as failed; nothing was sent, the staging stays.
-    assert not final.is_completed(), worker.output()
+    # The run ends (Prefect may record it Completed, or Failed "never resumed": the two race, so the
+    # state type is not asserted); the log says why, nothing was sent, the staging stays.
+    assert final.is_final() and "no review decision in 3 s: the release stays staged" in worker.output(), \
+        (final, worker.output())
     assert portal.action.package_show(id=isolated_dataset)["version"] == "1.0.0"
     staging = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / "2024-03"
     assert (staging / "stage.json").exists() and not (staging / "review.json").exists()
