@@ -86,6 +86,8 @@ def write_workbooks(samples, flow_bench, directory: Path) -> tuple[list[Path], d
 
 
 def main() -> None:
+    # As `gongkai run` does: no telemetry, whose writes to the test server's SQLite print tracebacks.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     import pandas as pd
     from prefect import flow
     from prefect.testing.utilities import prefect_test_harness
