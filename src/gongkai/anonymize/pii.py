@@ -145,7 +145,7 @@ def mask_text(text: str, names: Collection[str] = ()) -> str:
     return _LONG_DIGITS.sub(lambda m: by_length(m.group()), text)
 
 
-def _plain(text: str) -> str:
+def _plain(text: str) -> bool:
     """ASCII with under 10 digits, no @ and no exponent ("4246", "C16"): no kind above can match.
 
     Messages quote thousands of such figures; this skips the patterns for them."""

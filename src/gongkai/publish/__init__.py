@@ -335,11 +335,6 @@ class Publisher:
         import pyarrow.csv
         import pyarrow.parquet
 
-        self.progress("loading the DataStore table")
-        schema = published_schema(self.spec)
-        fields = [{"id": f.name, "type": DATASTORE_TYPES[f.type],
-                   "info": {"label": f.title or f.name, "notes": f.description or ""}} for f in schema.fields]
-        parquet = series_csv.path.with_suffix(".parquet")
         try:
             self.portal.action.help_show(name="gongkai_datastore_load")
             has_copy_loader = True
@@ -350,6 +345,11 @@ class Publisher:
                                     f"{type(error).__name__}") from None
         if not swap and not has_copy_loader:
             return False
+        self.progress("loading the DataStore table")
+        schema = published_schema(self.spec)
+        fields = [{"id": f.name, "type": DATASTORE_TYPES[f.type],
+                   "info": {"label": f.title or f.name, "notes": f.description or ""}} for f in schema.fields]
+        parquet = series_csv.path.with_suffix(".parquet")
         if has_copy_loader:
             with tempfile.TemporaryDirectory(prefix="gongkai-datastore-") as folder:
                 clean = Path(folder) / series_csv.name
