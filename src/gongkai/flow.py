@@ -138,7 +138,7 @@ def normalize_files(spec: Spec, files: list[Path], period: str, problems: Proble
                 parts[path] = future.result()
             except Exception as error:  # noqa: BLE001 - the task raised, or its process died
                 parts[path] = not_processed(path, error)
-            progress(done, len(files), path.name)
+            progress(done, len(files), Path(path).name)  # a path-like, not always a Path
     return combine_files(spec, period, [parts[path] for path in files], problems)
 
 
