@@ -122,9 +122,14 @@ def _check_extension(path: Path, real: str, problems: Problems) -> None:
 
 # ---- workbooks ----------------------------------------------------------------------------------
 
-def _cell(value):
-    # calamine gives "" for empty cells; keep None so "empty" has one spelling.
-    return None if value == "" else value
+def _empty_as_none(rows: list[list]) -> list[list]:
+    """calamine gives "" for empty cells; keep None so "empty" has one spelling. In place: a copy of
+    a million-row sheet's lists would double its memory at the peak."""
+    for row in rows:
+        for i, value in enumerate(row):
+            if value == "":
+                row[i] = None
+    return rows
 
 
 def _open_container(data: bytes) -> CompoundFile:
@@ -181,7 +186,7 @@ def _with_special_cells(rows: list[list], special: dict[tuple[int, int], CellErr
 def _read_sheet(workbook, path: Path, name: str, special) -> Sheet:
     raw = workbook.get_sheet_by_name(name)
     # skip_empty_area=False keeps row/column 0 at A1, so positions are real cell positions.
-    rows = [[_cell(v) for v in row] for row in raw.to_python(skip_empty_area=False)]
+    rows = _empty_as_none(raw.to_python(skip_empty_area=False))
     merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (raw.merged_cell_ranges or [])]
     return Sheet(path, name, _with_special_cells(rows, special), merged)
 
