@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from gongkai.cli import main
 from gongkai.spec import ROOT, ROSTER_FIELDS, SpecError, available, json_schema, load_spec
-from gongkai.validate import load_schema
+from gongkai.schema import load_schema
 
 DEPLOYMENTS = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))["deployments"]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from gongkai.personal import find_pii_in_value, mask_text
+
 
 class Severity(str, Enum):
     ERROR = "error"      # stops the run: nothing is published
@@ -386,7 +388,7 @@ class _MessageFormatter(string.Formatter):
 _MESSAGE = _MessageFormatter()
 
 
-def _masked(value, mask_text, find_pii_in_value):
+def _masked(value):
     """A message parameter with every personal identifier masked: text, and numbers (a summed-up ID)."""
     if isinstance(value, str):
         return mask_text(value)
@@ -402,9 +404,7 @@ class Problems(list):
     def add(self, slug: str, where: Where = Where(), **params) -> Problem:
         # Every value a message quotes passes the one masking function: no ID, card, phone or
         # e-mail ever reaches the console, a report, a log or a Prefect state in clear.
-        from gongkai.anonymize.pii import find_pii_in_value, mask_text
-
-        params = {k: _masked(v, mask_text, find_pii_in_value) for k, v in params.items()}
+        params = {k: _masked(v) for k, v in params.items()}
         # The place too: a sheet or file can be named after a person's ID or phone.
         where = Where(mask_text(where.file), mask_text(where.sheet), where.cell, mask_text(where.field))
         return self._keep(Problem(slug, where, params))

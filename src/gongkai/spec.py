@@ -15,12 +15,17 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from frictionless import Schema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from gongkai.schema import load_schema, with_flags
+from gongkai.suite import Suite, load_suite
 
 # The repo root holds datasets/, schemas/ and quality/; paths in specs are relative to it.
 ROOT = Path(__file__).resolve().parents[2]
 
 GRANULARITY = {"monthly": "month", "quarterly": "quarter", "annual": "year", "irregular": "year"}
+DISCLOSURE_LABELS = {"proactive": "主动公开", "on_request": "依申请公开", "not_disclosed": "不予公开"}
 
 
 def datasets_dir() -> Path:
@@ -339,22 +344,41 @@ class Spec(_Model):
                              "not resolved to its code; put regions in rows, one column per category")
         return self
 
+    def resolve(self, relative: str) -> Path:
+        """A path the spec names: beside the spec first (a bureau's own spec, schema and region list
+        kept together outside the repository), else relative to the repository."""
+        path = Path(relative)
+        if path.is_absolute() or self.path is None:
+            return ROOT / path
+        here, there = self.path.resolve().parent / path, ROOT / path
+        if here.exists() or not there.exists() and not self.path.resolve().is_relative_to(ROOT):
+            return here   # a missing file is named where a spec outside the repository would keep it
+        return there
+
     @property
     def schema_path(self) -> Path:
-        return ROOT / self.schema_
+        return self.resolve(self.schema_)
+
+    @property
+    def schema(self) -> Schema:
+        """The source table schema: fields, types, units and constraints of the values as read."""
+        return load_schema(self.schema_path)
+
+    @property
+    def published_schema(self) -> Schema:
+        """The schema of what is published: protected fields nullable, each with its `<field>_flag`."""
+        return with_flags(self.schema, self.disclosure_control.fields if self.disclosure_control else ())
 
     @property
     def suite_path(self) -> Path | None:
-        return ROOT / self.suite if self.suite else None
+        return self.resolve(self.suite) if self.suite else None
 
     @property
-    def quality_suite(self):
+    def quality_suite(self) -> Suite | None:
         """The quality suite, read once per loaded spec (None when the spec names none).
 
         Kept with the path it was read from: a copy of the spec naming another suite reads that one.
         """
-        from gongkai.quality.suite import load_suite
-
         path, suite = self.__dict__.get("_quality_suite", (None, None))
         if path != self.suite_path or path is None:
             path, suite = self.suite_path, load_suite(self.suite_path) if self.suite_path else None
@@ -362,21 +386,32 @@ class Spec(_Model):
         return suite
 
     @property
+    def related_datasets(self) -> list[str]:
+        """Other datasets whose published series a cross-table check of the suite reads (within_standard)."""
+        checks = self.quality_suite.checks if self.quality_suite else {}
+        return [checks["within_standard"]["dataset"]] if "within_standard" in checks else []
+
+    @property
     def regions_path(self) -> Path:
-        return ROOT / self.regions
+        return self.resolve(self.regions)
 
     @property
     def source_directory(self) -> Path:
-        return ROOT / self.source.directory
+        return self.resolve(self.source.directory)
 
     @property
     def granularity(self) -> str:
         return GRANULARITY[self.frequency]
 
+    @property
+    def reference(self) -> str:
+        """How a flow run names this spec: its name when it lives in datasets/, else its path."""
+        if self.path is None or self.path.resolve().parent == datasets_dir().resolve():
+            return self.name
+        return str(self.path.resolve())
+
 
 def _schema_fields(path: Path):
-    from gongkai.validate import load_schema
-
     if not path.exists():
         raise ValueError(f"schema file {path} does not exist")
     return load_schema(path).fields

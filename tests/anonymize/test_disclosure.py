@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from scipy.optimize import linprog
 
-from gongkai.anonymize.disclosure import flag_field, protect, published_schema
+from gongkai.anonymize.disclosure import protect
+from gongkai.schema import flag_field
 from gongkai.problems import Problems, Where
 from gongkai.spec import load_spec
 
@@ -84,7 +85,7 @@ def test_a_small_count_is_hidden_with_its_amount_and_enough_other_cells(relief):
 
 def test_the_published_frame_follows_the_published_schema(relief):
     protected = protect(relief, relief_frame(), None, nowhere, Problems())
-    schema = published_schema(relief)
+    schema = relief.published_schema
     assert list(protected.frame.columns) == [f.name for f in schema.fields]
     fields = {f.name: f for f in schema.fields}
     assert fields["tekun_persons"].to_descriptor()["constraints"] == {"minimum": 0}   # may be empty now

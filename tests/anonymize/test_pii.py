@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from gongkai.anonymize import find_pii, mask_name, scan_for_pii, scan_frame, scan_text
+from gongkai.anonymize import scan_for_pii, scan_frame, scan_text
+from gongkai.personal import find_pii, mask_name
 from gongkai.problems import Problems, Severity, Where
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]

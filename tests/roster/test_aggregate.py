@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gongkai import pipeline
+from gongkai.extract import find_sources
+from gongkai.roster import roster_table
 from gongkai.problems import Problems
 from gongkai.spec import load_spec
 
@@ -17,11 +18,11 @@ def tables(rosters, hmac_key, tmp_path, monkeypatch):
     monkeypatch.setenv("GONGKAI_OUT", str(tmp_path / "out"))
     folder, _ = rosters
     spec = load_spec("relief-roster")
-    files = pipeline.find_sources(spec, folder, Problems())
+    files = find_sources(spec, folder, Problems())
     result = {}
     for period in PERIODS:
         problems = Problems()
-        result[period] = pipeline.extract_and_normalize(spec, files, period, problems), problems
+        result[period] = roster_table(spec, files, period, problems, tmp_path / "out" / spec.name), problems
     return result
 
 

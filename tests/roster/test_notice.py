@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
-from gongkai.anonymize.pii import mask_name
+from gongkai.personal import mask_name
 from gongkai.cli import main
 
 

@@ -47,7 +47,9 @@ def test_validate_out_writes_and_prints_no_roster_secret(rosters, hmac_key, tmp_
     out = tmp_path / "checked"
     result = CliRunner().invoke(main, ["validate", str(folder), "--dataset", "relief-roster", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in out.glob("*.csv")} == {f"relief-roster-{p}.csv" for p in PERIODS}
+    # the publishable aggregates, and as read (before small cells are suppressed): both scanned
+    assert {p.name for p in out.glob("*.csv")} == {f"relief-roster-{p}{as_read}.csv"
+                                                   for p in PERIODS for as_read in ("", "-as-read")}
     written = folder_text(out) + folder_text(tmp_path / "out")
     assert leaked(result.output + written, truth.secrets) == []
     assert hmac_key not in written and hmac_key not in result.output

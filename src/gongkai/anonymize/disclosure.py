@@ -18,7 +18,7 @@ works on:
 A passed audit gives the publishable frame (suppressed values null, `<field>_flag` "C"); a
 failed one is an error naming the cell (region, period, field), and nothing is published.
 The data dictionary (Table Schema, datapackage.json, DataStore field info) describes the flag
-columns through `published_schema`: they are added from the spec, never written in a schema.
+columns through `Spec.published_schema` (gongkai.schema): added from the spec, never written in a schema.
 """
 
 from __future__ import annotations
@@ -28,51 +28,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from frictionless import Schema
-
 from gongkai.anonymize.suppress import (
-    CARRIED, COMPLEMENTARY, CONFIDENTIAL_FLAG, PRIMARY, ProtectionMargin, SuppressionResult,
+    CARRIED, COMPLEMENTARY, PRIMARY, ProtectionMargin, SuppressionResult,
     SuppressionRules, mark_for_publication, suppress,
 )
 from gongkai.anonymize.audit import PUBLISHED, Constraint
 from gongkai.problems import Problems, Where
 from gongkai.spec import DisclosureControl, Spec
-from gongkai.validate import load_schema
+from gongkai.schema import CONFIDENTIAL_FLAG, flag_field
 
-FLAG_NOTE = "C = 因小数保护不予公开 / suppressed for confidentiality"
 # Public margins are cells the reader already knows: k = 1 keeps the threshold off them.
 PUBLIC_MARGIN = "(public margin)"
 MAX_NAMED_FAILURES = 10  # an audit that fails everywhere names the first cells, then counts the rest
 NULLABLE = {"integer": "Int64", "number": "Float64"}
-
-
-def flag_field(name: str) -> str:
-    return f"{name}_flag"
-
-
-def published_schema(spec: Spec) -> Schema:
-    """The schema of what is published: each protected field may be empty and has its flag field.
-
-    Validation uses the source schema (`spec.schema_path`) on the real values, before
-    suppression; packaging, datapackage.json and the DataStore use this one.
-    """
-    schema = load_schema(spec.schema_path)
-    control = spec.disclosure_control
-    if control is None:
-        return schema
-    protected = set(control.fields)
-    fields = []
-    for field in schema.to_descriptor()["fields"]:
-        if field["name"] not in protected:
-            fields.append(field)
-            continue
-        constraints = {k: v for k, v in field.get("constraints", {}).items() if k != "required"}
-        note = f"因小数保护不予公开时为空，见 {flag_field(field['name'])} / empty when suppressed, see the flag"
-        fields.append({**field, "constraints": constraints,
-                       "description": "; ".join(filter(None, [field.get("description"), note]))})
-        fields.append({"name": flag_field(field["name"]), "title": f"{field.get('title', field['name'])} 标记 / flag",
-                       "type": "string", "description": FLAG_NOTE, "constraints": {"enum": [CONFIDENTIAL_FLAG]}})
-    return Schema.from_descriptor({**schema.to_descriptor(), "fields": fields})
 
 
 @dataclass
@@ -245,7 +213,7 @@ def protect(spec: Spec, frame: pd.DataFrame, previous: pd.DataFrame | None,
 def publishable(spec: Spec, frame: pd.DataFrame, cells: pd.DataFrame, marked: pd.DataFrame) -> pd.DataFrame:
     """The frame with suppressed values null and `<field>_flag` "C", in the published schema's order."""
     control = spec.disclosure_control
-    types = {f.name: f.type for f in load_schema(spec.schema_path).fields}
+    types = {f.name: f.type for f in spec.schema.fields}
     out = frame.copy()
     for field in control.fields:
         out[field] = out[field].astype(NULLABLE.get(types[field], "Float64"))
@@ -256,7 +224,7 @@ def publishable(spec: Spec, frame: pd.DataFrame, cells: pd.DataFrame, marked: pd
         rows = out.index[hidden["_row"].to_numpy(int)]
         out.loc[rows, field] = pd.NA
         out.loc[rows, flag_field(field)] = CONFIDENTIAL_FLAG
-    return out[[f.name for f in published_schema(spec).fields]]
+    return out[[f.name for f in spec.published_schema.fields]]
 
 
 def describe_cell(control: DisclosureControl, cells: pd.DataFrame, label) -> tuple[str, str]:

@@ -55,13 +55,13 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from gongkai.schema import CONFIDENTIAL_FLAG
 from gongkai.anonymize.audit import (
     PUBLISHED, AuditResult, Constraint, ConstraintSystem, audit, cell_bounds, margin_met,
     variable_cap,
 )
 
 PRIMARY, COMPLEMENTARY, CARRIED = "primary", "complementary", "carried"
-CONFIDENTIAL_FLAG = "C"
 # Where to look for protecting cells, tried in turn: (constraint hops from the sensitive cell,
 # cheapest published cells taken per constraint or None for all). Two hops close the 4-cell
 # cycle of a two-way table; the cheapest few per constraint keep the MIP small on wide tables

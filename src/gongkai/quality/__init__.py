@@ -1,7 +1,6 @@
 """Quality stage: Great Expectations suites and cross-table checks, reported as Problems at source cells."""
 
-from gongkai.quality.checks import check_quality
-from gongkai.quality.engine import QualityError
-from gongkai.quality.suite import load_suite
+from gongkai.quality.checks import check_quality, check_suite
+from gongkai.suite import QualityError
 
-__all__ = ["check_quality", "QualityError", "load_suite"]
+__all__ = ["check_quality", "check_suite", "QualityError"]

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from gongkai.problems import Problems, Where
-from gongkai.quality.engine import make_expectation, run_expectations
-from gongkai.quality.suite import Rule, Suite
-from gongkai.validate import load_schema
+from gongkai.quality.engine import expectation_of, make_expectation, run_expectations
+from gongkai.suite import Rule, Suite
 
 if TYPE_CHECKING:
     from gongkai.normalize import SourceTable
@@ -49,13 +48,19 @@ def check_quality(spec: Spec, table: SourceTable, previous: pd.DataFrame | None,
         check_within_standard(table, suite.checks["within_standard"], (related or {}), labels, problems)
 
 
+def check_suite(suite: Suite) -> None:
+    """Every rule of a suite as Great Expectations takes it: a QualityError names the first it refuses."""
+    for rule in suite.rules:
+        expectation_of(rule)
+
+
 # -- row-level suite -----------------------------------------------------------------------
 
 def check_rules(rules: list[Rule], table: SourceTable, labels: dict[str, str], problems: Problems) -> None:
     frame = table.frame
     if not rules:
         return
-    failures = run_expectations(frame, [rule.expectation() for rule in rules], name="suite")
+    failures = run_expectations(frame, [expectation_of(rule) for rule in rules], name="suite")
     for rule, failure in _pair_up(rules, failures):
         at = rule.at or rule.columns[0]
         # One conversion per rule: a month of many warnings must not look rows up one by one.
@@ -68,7 +73,7 @@ def _pair_up(rules: list[Rule], failures):
     """Match failures to rules by the expectation's type and arguments."""
     remaining = list(failures)
     for rule in rules:
-        wanted = rule.expectation().configuration
+        wanted = expectation_of(rule).configuration
         for failure in remaining:
             got = failure.config
             if got.type == wanted.type and _same_kwargs(got.kwargs, wanted.kwargs):
@@ -197,7 +202,7 @@ def check_compare(table: SourceTable, rule: dict, labels: dict[str, str], proble
 
 def _row_key(spec: Spec, frame: pd.DataFrame) -> list[str]:
     """The primary key without the period: what identifies the same row in another period."""
-    key = [k for k in load_schema(spec.schema_path).primary_key if k != "period"]
+    key = [k for k in spec.schema.primary_key if k != "period"]
     return [k for k in key if k in frame.columns]
 
 
@@ -308,7 +313,7 @@ def _period_end(period: str) -> str:
 def _measures(spec: Spec, frame: pd.DataFrame) -> dict[str, str]:
     """Numeric schema fields: 'count' (integer, checked exactly) or 'amount' (number, within tolerance)."""
     kinds = {"integer": "count", "number": "amount"}
-    return {f.name: kinds[f.type] for f in load_schema(spec.schema_path).fields
+    return {f.name: kinds[f.type] for f in spec.schema.fields
             if f.type in kinds and f.name in frame.columns}
 
 
@@ -317,7 +322,7 @@ def _labels(spec: Spec) -> dict[str, str]:
     labels = {column.field: spec.source.label(column.field) for _, column in spec.source.column_specs}
     for _, column in spec.source.column_specs:
         if column.normalized:   # 标准 → 标准（元/人/月）: the converted figure names its unit
-            unit = next((f.to_descriptor().get("unit") for f in load_schema(spec.schema_path).fields
+            unit = next((f.to_descriptor().get("unit") for f in spec.schema.fields
                          if f.name == column.normalized), None)
             labels[column.normalized] = f"{spec.source.label(column.field)}（{unit}）" if unit else column.normalized
     return labels

@@ -15,9 +15,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import great_expectations as gx  # noqa: E402
 from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
 
-
-class QualityError(Exception):
-    """A suite or check is broken (a mistake in the repo, not in the data): never retried."""
+from gongkai.suite import QualityError, Rule  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -35,6 +33,14 @@ def expectation_class(snake_name: str):
     if cls is None:
         raise QualityError(f"unknown Great Expectations expectation {snake_name!r} (looked for gx.expectations.{camel})")
     return cls
+
+
+def expectation_of(rule: Rule):
+    """A suite rule as a Great Expectations expectation; a rule GE refuses names its file and number."""
+    try:
+        return make_expectation(rule.expectation_name, rule.kwargs)
+    except QualityError as error:
+        raise QualityError(f"{rule.origin}: {error}") from None
 
 
 def make_expectation(snake_name: str, kwargs: dict):

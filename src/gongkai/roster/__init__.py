@@ -22,10 +22,12 @@ PERSONAL_LABELS = {"name": "姓名", "id_number": "证件号码", "sex": "性别
                    "bank_account": "银行账号", "address": "家庭住址"}
 
 
-def roster_table(spec: Spec, files: list[Path], period: str, problems: Problems, root: Path):
+def roster_table(spec: Spec, files: list[Path], period: str, problems: Problems, root: Path,
+                 keep_register: bool = True):
     """The period's aggregates as a SourceTable (the normalize stage of a roster dataset).
 
-    `root` is the dataset's output folder, where the keyed household register is kept.
+    `root` is the dataset's output folder, where the keyed household register is kept; a check
+    that publishes nothing (`gongkai validate`) compares with it but does not write it.
     """
     from gongkai.normalize import SourceTable
 
@@ -34,7 +36,7 @@ def roster_table(spec: Spec, files: list[Path], period: str, problems: Problems,
                         sorted({h.place[0].file.name for h in households}))   # the files, without a Where each
     if households:
         _note_read(spec, households, problems)
-        _link(households, period, problems, root)
+        _link(households, period, problems, root, keep_register)
     return table
 
 
@@ -45,7 +47,7 @@ def _note_read(spec: Spec, households: list[Household], problems: Problems) -> N
                  personal=personal or "—")
 
 
-def _link(households: list[Household], period: str, problems: Problems, root: Path) -> None:
+def _link(households: list[Household], period: str, problems: Problems, root: Path, keep: bool) -> None:
     """Key every household; say who is new and who has gone since the last register."""
     try:
         key = load_key()
@@ -61,4 +63,5 @@ def _link(households: list[Household], period: str, problems: Problems, root: Pa
         earlier, before = previous
         problems.add("roster-linkage", Where(), previous=earlier, new=len(ids - before), gone=len(before - ids),
                      kept=len(ids & before))
-    write_register(root, period, ids)
+    if keep:
+        write_register(root, period, ids)

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from gongkai.anonymize.pii import id18_check_char, is_resident_id15, is_resident_id18
+from gongkai.personal import id18_check_char, is_resident_id15, is_resident_id18
 
 KEY_ENV = "GONGKAI_HMAC_KEY"
 SECRET_BLOCK = "gongkai-hmac-key"

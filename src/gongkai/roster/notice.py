@@ -12,7 +12,7 @@ import html
 from collections import defaultdict
 from pathlib import Path
 
-from gongkai.anonymize.pii import mask_name
+from gongkai.personal import mask_name
 from gongkai.roster.read import Household
 from gongkai.spec import Spec
 

@@ -7,23 +7,16 @@ the column-wise engine does not support.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
-import yaml
 from frictionless import Schema
 
 from gongkai.problems import Problems, Where
+from gongkai.schema import load_schema
 from gongkai.validate.columns import column_findings, supports
 from gongkai.validate.findings import Finding
 from gongkai.validate.reference import frictionless_findings
-
-
-@lru_cache
-def load_schema(path: Path) -> Schema:
-    # Read the YAML ourselves: frictionless refuses absolute descriptor paths as unsafe.
-    return Schema.from_descriptor(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
 
 def schema_findings(schema: Schema, frame: pd.DataFrame) -> list[Finding]:

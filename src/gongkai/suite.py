@@ -1,5 +1,8 @@
 """Quality suites: quality/<dataset>.yaml, row-level expectations in GE's own vocabulary, each naming its problem.
 
+Read here, below the stages (a spec names its suite); the quality stage turns the rules into Great
+Expectations expectations and runs them (gongkai.quality.engine).
+
 A rule reads like this (any GE expectation, by its snake_case name):
 
     - expect_column_values_to_be_between: {column: urban_amount, min_value: 0}
@@ -18,7 +21,10 @@ from pathlib import Path
 import yaml
 
 from gongkai.problems import KINDS
-from gongkai.quality.engine import QualityError, make_expectation
+
+
+class QualityError(Exception):
+    """A suite or check is broken (a mistake in the repo, not in the data): never retried."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Rule:
     # column of the row ({region_name}), {column}/{value} or {A}/{B} for the checked column(s),
     # and {label[...]}/{label_A}/{label_B}: the column's source header (城市低保/人数).
     params: dict = field(default_factory=dict)
+    origin: str = ""             # file and rule number, for errors: quality/relief-recipients.yaml: rule 3
 
     @property
     def columns(self) -> list[str]:
@@ -39,9 +46,6 @@ class Rule:
         if "column_A" in self.kwargs:
             return [self.kwargs["column_A"], self.kwargs["column_B"]]
         return list(self.kwargs.get("column_list", []))
-
-    def expectation(self):
-        return make_expectation(self.expectation_name, self.kwargs)
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,5 @@ def _rules(path: Path, raw: dict) -> list[Rule]:
                                f"plus problem/at/params, found {sorted(entry)}")
         if problem not in KINDS:
             raise QualityError(f"{path}: rule {number} names unknown problem {problem!r}")
-        rule = Rule(names[0], dict(entry[names[0]] or {}), problem, at, params)
-        rule.expectation()  # fail now, naming the file, if GE rejects the arguments
-        rules.append(rule)
+        rules.append(Rule(names[0], dict(entry[names[0]] or {}), problem, at, params, f"{path}: rule {number}"))
     return rules

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gongkai.anonymize.columns import is_person_level, looks_like_name, mask_as, personal_columns, personal_kind, quote
-from gongkai.anonymize.pii import find_pii
+from gongkai.personal import (find_pii, is_person_level, looks_like_name, mask_as, personal_columns,
+                              personal_kind, quote)
 
 
 @pytest.mark.parametrize("header, kind", [

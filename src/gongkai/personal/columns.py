@@ -12,6 +12,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from gongkai.personal.values import SURNAMES, mask_as
+
 # kind -> a pattern searched in the header label (whitespace removed, full-width folded, a trailing
 # bracket dropped). First match wins, so 身份证 beats 号码 and 银行账号 beats 号码.
 HEADER_PATTERNS: list[tuple[str, re.Pattern]] = [(kind, re.compile(pattern)) for kind, pattern in [
@@ -22,9 +24,6 @@ HEADER_PATTERNS: list[tuple[str, re.Pattern]] = [(kind, re.compile(pattern)) for
     # Recipients' names. 联系人/填表人 (staff) are not here: a project table may list them.
     ("name", r"姓名|^(?:户主|申请人|救助对象|保障对象|供养对象|收款人|持卡人|开户人|监护人|领款人)$"),
 ]]
-KIND_LABELS = {"id-number": ("身份证件号码", "ID number"), "bank-account": ("银行账号", "bank account"),
-               "phone": ("电话号码", "phone number"), "address": ("住址", "address"),
-               "name": ("姓名", "name")}
 # A header that counts or sums people (申请人数, 身份证办理数量, 户主人数) is an aggregate, not a person.
 AGGREGATE = re.compile(r"(数|数量|人次|户次|金额|资金|率|比例|合计|小计|标准)$")
 TRAILING_BRACKET = re.compile(r"[（(][^（）()]*[）)]$")
@@ -69,32 +68,12 @@ def is_person_level(kinds: Iterable[str]) -> bool:
     return bool(kinds & PERSON_LEVEL) or len(kinds) >= 2
 
 
-def mask_as(kind: str, value: object) -> str:
-    """A value of a personal column as a message may show it: by kind, never in clear."""
-    from gongkai.anonymize.pii import by_length, mask_name
-
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", "" if value is None else str(value)))
-    if not text:
-        return ""
-    zh, en = KIND_LABELS[kind]
-    if kind == "name":
-        return mask_name(text)
-    if kind == "phone":
-        digits = re.sub(r"\D", "", text)
-        return digits[:3] + "*" * max(len(digits) - 7, 1) + digits[-4:] if len(digits) >= 8 else f"[{zh} {en}]"
-    if kind in ("id-number", "bank-account"):
-        return by_length(text)
-    return f"[{zh} {en}]"
-
-
 # A place name ends like one; a lone surname-first word of 2–3 characters in a number or date cell does not.
 PLACE_ENDINGS = re.compile(r"[镇乡村街道区县市州省组队]$")
 
 
 def looks_like_name(text: str) -> bool:
     """2–3 Chinese characters starting with a common surname, not a place: 高国 typed into a count column."""
-    from gongkai.anonymize.pii import SURNAMES
-
     return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", text)) and text[0] in SURNAMES and not PLACE_ENDINGS.search(text)
 
 
