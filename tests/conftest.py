@@ -86,7 +86,8 @@ def approve():
     `gongkai review DATASET PERIOD --approve --reviewer 测试审查人` does: record the decision, then
     the publishing run of the same sources. Any other report (failed, or content approved before)
     is returned as it is."""
-    from gongkai import pipeline, review
+    from gongkai import review
+    from gongkai.package import layout_for
     from gongkai.cli import _load_flow
     from gongkai.spec import load_spec
 
@@ -94,8 +95,8 @@ def approve():
         if report["status"] != "awaiting-review":
             return report
         spec = load_spec(report["dataset"])
-        staged = review.Staged.load(pipeline.layout_for(spec).staging(report["period"]))
-        pipeline.record_decision(spec, report["period"], staged.fingerprint, reviewer=TEST_REVIEWER,
+        staged = review.Staged.load(layout_for(spec).staging(report["period"]))
+        review.record_decision(spec, report["period"], staged.fingerprint, reviewer=TEST_REVIEWER,
                                  decision="approve", comment="测试数据 / test data")
         return _load_flow()(dataset=spec.name, period=report["period"], source=staged.source,
                             correction=staged.correction or None)

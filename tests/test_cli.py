@@ -122,12 +122,12 @@ class TestAgainstThePortal:
 
 def test_an_internal_error_exits_4_and_keeps_the_traceback_out_of_the_console(samples, tmp_path, monkeypatch):
     """A bug (here: a normalize stage that raises) is not a data problem: exit 4, traceback in the report."""
-    import gongkai.pipeline
+    import gongkai.stages
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug in gongkai")
 
-    monkeypatch.setattr(gongkai.pipeline, "extract_and_normalize", broken)
+    monkeypatch.setattr(gongkai.stages, "normalize", broken)
     directory, _ = samples
     result = invoke("validate", str(directory / "武定县低保月报2024.xlsx"), "--dataset", "relief-recipients",
                     "--out", str(tmp_path))

@@ -8,7 +8,7 @@ import typing
 import pytest
 from pydantic import BaseModel
 
-from gongkai.quality.suite import CHECKS
+from gongkai.suite import CHECKS
 from gongkai.spec import ROOT, Spec
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

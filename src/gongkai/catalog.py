@@ -20,15 +20,16 @@ from typing import Callable
 
 import pandas as pd
 import requests
+from frictionless import Schema
 
 from gongkai.deadline import timeliness
 from gongkai.package import SERIES, PackagedFile, datapackage, sha256, write_datapackage, write_table
-from gongkai.pipeline import DISCLOSURE_LABELS
 from gongkai.problems import Problems, Where
 from gongkai.publish import Outcome, Publisher, connect
 from gongkai.published import BEIJING, Published, published
 from gongkai.settings import output_dir, portal_settings
-from gongkai.spec import ROOT, Ckan, Organization, Spec, available, load_spec
+from gongkai.schema import load_schema
+from gongkai.spec import DISCLOSURE_LABELS, ROOT, Ckan, Organization, Spec, available, load_spec
 
 SCHEMA = ROOT / "schemas" / "catalog.schema.yaml"
 LINK_TIMEOUT = 60
@@ -43,6 +44,12 @@ class CatalogSpec:
     ckan: Ckan
     schema_path: Path = SCHEMA
     disclosure_control: None = None   # a list of datasets: no counts of people to protect
+
+    @property
+    def schema(self) -> Schema:
+        return load_schema(self.schema_path)
+
+    published_schema = schema   # nothing is suppressed in a list of datasets
 
 
 def catalog_spec() -> CatalogSpec:

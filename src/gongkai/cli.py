@@ -15,13 +15,13 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from gongkai import pipeline
-from gongkai.normalize import periods as periods_in
-from gongkai.package import write_table
 from gongkai.periods import EXAMPLES, granularity_of
-from gongkai.problems import Where
+from gongkai.problems import Problems, Where
 from gongkai.report import RunReport, print_problems
-from gongkai.spec import ROOT, SpecError, available, json_schema, load_spec
+from gongkai.spec import DISCLOSURE_LABELS, ROOT, SpecError, available, json_schema, load_spec
+
+# The stages (gongkai.stages and below: pandas, Great Expectations, Prefect) are imported by the
+# commands that run them, so `gongkai --help` and a mistyped command answer at once.
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_PORTAL, EXIT_BUG = 0, 1, 3, 4  # 2 is click's usage error
 EXIT_AWAITING_REVIEW, EXIT_REJECTED = 5, 6
@@ -118,7 +118,7 @@ def _run_flow(spec, period: str, source: str | None, correction: str | None, ver
         handler = StageProgress(progress, task_id)
         logging.getLogger("prefect").addHandler(handler)
         try:
-            result = flow(dataset=spec.name, period=period, source=source, correction=correction)
+            result = flow(dataset=spec.reference, period=period, source=source, correction=correction)
         except RunFailed as failed:
             progress.stop()
             _print_outcome(failed.report.as_dict())
@@ -139,15 +139,15 @@ def _run_flow(spec, period: str, source: str | None, correction: str | None, ver
 
 def _said_unchanged(spec, period: str, source: Path | None) -> bool:
     """An unchanged period the portal still holds is said in a second, without starting a Prefect
-    flow run: the same check the flow makes first (see gongkai/fingerprint.py)."""
+    flow run: the extract stage the flow runs first (see gongkai/fingerprint.py)."""
+    from gongkai.package import layout_for
+    from gongkai.stages import Run, extract
+
     report = RunReport(dataset=spec.name, period=period)
-    files = pipeline.find_sources(spec, source, report.problems)
-    report.files = [f.name for f in files]
-    if report.problems.errors or not pipeline.skip_if_unchanged(
-            spec, report, files, pipeline.release_fingerprint(spec, files, period)):
+    if report.problems.errors or not extract(Run(spec, period, source), report).unchanged:
         return False
     try:
-        pipeline.write_report(spec, report)
+        report.write(layout_for(spec).reports)
     except OSError:
         return False   # the flow says what is wrong with the output folder
     _print_outcome(report.as_dict())
@@ -233,16 +233,18 @@ def _revision(ctx, param, value: str) -> int:
 @click.argument("new", callback=_revision)
 def diff(dataset, period, old, new):
     """What revision NEW of PERIOD changed against OLD: gongkai diff relief-recipients 2024-02 r1 r2."""
+    from gongkai.package import layout_for
     from gongkai.publish import PortalRefused, PortalUnreachable
+    from gongkai.publish.release import diff as release_diff
     from gongkai.settings import SettingsError
 
     spec = _spec(dataset)
     period = _period_for(spec, period)
     try:
-        changes = pipeline.diff(spec, period, old, new)
+        changes = release_diff(spec, period, old, new)
     except FileNotFoundError as missing:
         console.print(f"{dataset} {period} 没有修订 {missing} / has no revision {missing}, here or on the portal; "
-                      f"published revisions: {', '.join(f'r{r}' for r in pipeline.layout_for(spec).revisions(period)) or '—'}")
+                      f"published revisions: {', '.join(f'r{r}' for r in layout_for(spec).revisions(period)) or '—'}")
         sys.exit(EXIT_DATA_ERRORS)
     except (PortalRefused, PortalUnreachable, SettingsError) as error:
         console.print(str(error))
@@ -263,29 +265,30 @@ def diff(dataset, period, old, new):
 def review(dataset, period, decision, reviewer, comment):
     """Show what the staged PERIOD of DATASET will publish; approve (publish) or reject it (保密审查)."""
     from gongkai import review as gate
+    from gongkai.package import layout_for
 
     spec = _spec(dataset)
     period = _period_for(spec, period)
-    folder = pipeline.layout_for(spec).staging(period)
+    folder = layout_for(spec).staging(period)
     try:
         staged = gate.Staged.load(folder)
         gate.check_same(staged, gate.files_now(staged), staged.fingerprint, folder)
         _refuse_if_rejected(folder)
     except gate.ReviewRefused as refused:
         _print_refusal(refused)
-    for line in pipeline.review_overview(spec, staged):
+    for line in gate.release_overview(spec, staged):
         console.print(line, markup=False)
     decision, reviewer, comment = _decision(decision, reviewer, comment)
     try:
-        record = pipeline.record_decision(spec, period, staged.fingerprint, reviewer=reviewer, decision=decision,
-                                          comment=comment)
+        record = gate.record_decision(spec, period, staged.fingerprint, reviewer=reviewer, decision=decision,
+                                      comment=comment)
     except gate.ReviewRefused as refused:
         _print_refusal(refused)
     if decision == "reject":
         report = RunReport(dataset=spec.name, period=period, rows=staged.rows, files=sorted(staged.files),
                            review=gate.portal_fields(record), status="rejected",
                            summary="审查驳回，未发布任何内容 / rejected by the reviewer, nothing published")
-        pipeline.write_report(spec, report)
+        report.write(layout_for(spec).reports)
         _print_outcome(report.as_dict())
         console.print(f"  record    {folder / gate.RECORD_FILE}\n  staging   {folder} (kept for inspection; "
                       "fix the sources and run `gongkai run` again)")
@@ -329,7 +332,8 @@ def _print_refusal(refused) -> None:
 @click.option("--dataset", required=True, help="Dataset spec to check against, e.g. relief-recipients.")
 @click.option("--period", callback=_period, help="Period to check (default: every period in the file).")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Also write the normalized CSV and Parquet here, to look at before publishing.")
+              help="Also write the report and the normalized table (CSV and Parquet, as read and as it would be "
+                   "published) here, to look at before publishing; nothing is written elsewhere.")
 def validate(file, dataset, period, out):
     """Check FILE (or a folder) without publishing anything; print every problem found."""
     spec = _spec(dataset)
@@ -345,33 +349,46 @@ def validate(file, dataset, period, out):
     errors, warnings = len(problems.errors), len(problems.warnings)
     report.status = "failed" if errors else "validated"
     report.summary = f"{errors} 个错误 errors, {warnings} 个警告 warnings"
-    path = report.write((out or pipeline.layout_for(spec).root) / "reports")
+    path = report.write(_reports(spec, out))
     console.print(f"{file.name}: {', '.join(periods) or '—'}: {report.summary}")
     console.print(f"  report    {path}")
     sys.exit(EXIT_DATA_ERRORS if errors else EXIT_OK)
 
 
 def _validate(spec, file: Path, period: str | None, out: Path | None, report: RunReport) -> list[str]:
+    """The stages up to anonymize (gongkai.stages), for each period the files hold; with `out`, each clean
+    period's table as it would be published, and as read before disclosure control."""
+    from gongkai.extract import find_sources
+    from gongkai.normalize import periods as periods_in
+    from gongkai.package import write_table
+    from gongkai.stages import Run, run_stages
+
     problems = report.problems
-    files = pipeline.find_sources(spec, file, problems)
+    files = find_sources(spec, file, problems)
     report.files = [f.name for f in files]
     periods = [period] if period else periods_in(spec, files, problems)
     if not periods and not problems.errors:
         problems.add("not-this-dataset", Where(file=file.name), dataset=spec.name)
     for each in periods:
-        table = pipeline.extract_and_normalize(spec, files, each, problems)
-        if table is None:
-            continue
-        report.rows += len(table.frame)
-        pipeline.validate(spec, table, problems)
-        if not problems.errors:
-            pipeline.assess_quality(spec, table, problems)
-            report.anonymization = pipeline.protect_small_cells(spec, table, problems)
-            pipeline.scan_outputs(table, {}, problems)
-        if out and not problems.errors:
-            for written in write_table(spec, table.frame, out, f"{spec.name}-{each}"):
-                console.print(f"  wrote     {written.path}")
+        checked_report = RunReport(dataset=spec.name, period=each, problems=Problems())   # a period's own errors
+        checked = run_stages(Run(spec, each, file, publishing=False), checked_report)
+        problems.merge(checked_report.problems)
+        report.rows += checked_report.rows
+        report.anonymization = checked_report.anonymization or report.anonymization
+        if out and checked is not None:
+            written = write_table(spec, checked.table.frame, out, f"{spec.name}-{each}")
+            if spec.disclosure_control is not None:   # small cells are still in it: for the officer's eyes only
+                written += write_table(spec, checked.as_read, out, f"{spec.name}-{each}-as-read", schema=spec.schema)
+            for file_written in written:
+                console.print(f"  wrote     {file_written.path}")
     return periods
+
+
+def _reports(spec, out: Path | None) -> Path:
+    """Where a command's report goes: DIR/reports with --out DIR, else out/<dataset>/reports."""
+    from gongkai.package import layout_for
+
+    return out / "reports" if out else layout_for(spec).reports
 
 
 @main.command()
@@ -389,9 +406,12 @@ def notice(dataset, period, source, out):
     period = _period_for(spec, period)
     if spec.roster is None:
         raise click.UsageError(f"{dataset} is not a roster dataset (no `roster:` in its spec) / 不是花名册数据集")
+    from gongkai.extract import find_sources
+    from gongkai.package import layout_for
+
     report = RunReport(dataset=spec.name, period=period, status="validated")
     try:
-        files = pipeline.find_sources(spec, source, report.problems)
+        files = find_sources(spec, source, report.problems)
         households = read_roster(spec, files, period, report.problems) if files else []
         problems = report.problems
         print_problems([p.as_dict() for p in problems if p.severity.value != "info"], console)
@@ -399,7 +419,7 @@ def notice(dataset, period, source, out):
             console.print(f"{spec.name} {period}: {len(problems.errors)} 个错误 errors — 未生成公示名单 / "
                           "no notice written: fix the roster first")
             sys.exit(EXIT_DATA_ERRORS)
-        folder = out or pipeline.layout_for(spec).root / "notices" / period
+        folder = out or layout_for(spec).root / "notices" / period
         written = write_notices(spec, households, period, folder)
     except OSError as error:
         console.print(f"无法写入 / cannot write {error.filename or out}: {error.strerror or error}")
@@ -414,10 +434,10 @@ def notice(dataset, period, source, out):
 
 def _report_bug(spec, report: RunReport, out: Path | None) -> None:
     report.status, report.summary = "crashed", "内部错误（程序缺陷）/ internal error (a bug in gongkai)"
-    from gongkai.anonymize import mask_text
+    from gongkai.personal import mask_text
 
     report.traceback = mask_text(traceback.format_exc())   # an exception may quote a cell
-    path = report.write((out or pipeline.layout_for(spec).root) / "reports")
+    path = report.write(_reports(spec, out))
     console.print(f"内部错误，这是 gongkai 的缺陷，不是数据的问题 / internal error: this is a bug in gongkai, "
                   f"not a problem with the data.\n  The traceback is in {path}; please send it to the maintainers.")
 
@@ -434,7 +454,11 @@ def spec_check(names):
     failed = 0
     for name in names or available():
         try:
-            load_spec(name).quality_suite   # reading the suite checks it
+            spec = load_spec(name)
+            from gongkai.quality import check_suite   # Great Expectations: only where a suite is checked
+
+            if spec.quality_suite:
+                check_suite(spec.quality_suite)   # every rule as Great Expectations takes it
             console.print(f"ok      {name}")
         except Exception as error:  # noqa: BLE001 - every way a spec can be wrong is reported, then the next
             failed += 1
@@ -451,13 +475,15 @@ def spec_schema():
 @main.command(name="list")
 def list_datasets():
     """Datasets, their disclosure attribute and their last published period."""
+    from gongkai.package import layout_for
+
     table = Table()
     for column in ("dataset", "title", "公开属性 disclosure", "frequency", "last release"):
         table.add_column(column)
     for name in available():
         spec = load_spec(name)
-        periods = pipeline.layout_for(spec).published_periods()
-        table.add_row(name, spec.ckan.title, pipeline.DISCLOSURE_LABELS[spec.disclosure],
+        periods = layout_for(spec).published_periods()
+        table.add_row(name, spec.ckan.title, DISCLOSURE_LABELS[spec.disclosure],
                       spec.frequency, periods[-1] if periods else "—")
     console.print(table)
 

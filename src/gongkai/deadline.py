@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import chinese_calendar
 
 from gongkai.periods import last_period, next_period, period_end
+from gongkai.problems import Problems, Where
 
 STATUS_LABELS = {
     "on-time": "按时 on time",
@@ -37,6 +38,14 @@ def add_working_days(start: dt.date, days: int) -> dt.date:
 def publication_deadline(period: str, working_days: int) -> dt.date:
     """The due date of a period: `working_days` official working days after the period ends."""
     return add_working_days(period_end(period), working_days)
+
+
+def check_on_time(period: str, working_days: int, published_on: dt.date, problems: Problems) -> None:
+    """A first release after the period's due date says so in the run's report (a warning)."""
+    due = publication_deadline(period, working_days)
+    if published_on > due:
+        problems.add("published-late", Where(field="publication_deadline"), period=period,
+                     published=published_on.isoformat(), due=due.isoformat(), days=(published_on - due).days)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from gongkai.anonymize.pii import find_pii, mask_text
-from gongkai.package import PackagedFile, sha256
-from gongkai.problems import Problem, Where
+from gongkai.package import PackagedFile, layout_for, read_period, row_order, sha256
+from gongkai.package.staging import StagedRelease
+from gongkai.personal import find_pii, mask_text
+from gongkai.problems import Problem, Problems, Where
+from gongkai.spec import DISCLOSURE_LABELS, Spec
 
 # The metadata fields a review sets: never part of what is reviewed.
 REVIEW_FIELDS = ("reviewed_by", "reviewed_at", "review_checks", "review_decision", "review_comment",
@@ -207,3 +209,50 @@ def _figure(value) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:,.2f}"
     return f"{int(value):,}" if not isinstance(value, str) else mask_text(value)
+
+
+# -- a dataset's staged release under review --------------------------------------------------------
+
+def checks_passed(spec: Spec, frame: pd.DataFrame, problems: Problems) -> dict[str, str]:
+    """What the pipeline verified, for the review record (审查记录)."""
+    checks = {
+        "个人信息扫描 PII scan": "身份证号、手机号、银行卡号、邮箱无命中 / no ID, phone, bank card or e-mail found",
+        "表结构 schema": f"通过 / passed ({spec.schema_path.name})",
+        "质量规则 quality": f"通过，{len(problems.warnings)} 个警告 / passed, {len(problems.warnings)} warnings",
+        "公开属性 disclosure": DISCLOSURE_LABELS[spec.disclosure],
+    }
+    suppressed = suppression_summary(frame)
+    if suppressed:
+        checks["小数值抑制 suppression"] = "、".join(f"{k} {v}" for k, v in suppressed.items())
+    return checks
+
+
+def stage_for_review(spec: Spec, staged: StagedRelease, rows: int, metadata: dict, checks: dict[str, str],
+                     source: str | None, correction: str | None) -> Staged:
+    """Record what the checks passed beside the staged files: the release now awaits its review.
+
+    The sources and the correction reason are kept so that `gongkai review --approve` can run the
+    same release again to publish it."""
+    ticket = Staged.of(spec.name, staged.period, staged.files, metadata, checks, rows, source=source,
+                       correction=correction or "")
+    ticket.save(layout_for(spec).staging(staged.period))
+    return ticket
+
+
+def record_decision(spec: Spec, period: str, seen: str, *, reviewer: str, decision: str, comment: str) -> dict:
+    """The reviewer's decision on the staged release whose fingerprint they were shown (`seen`)."""
+    layout = layout_for(spec)
+    folder = layout.staging(period)
+    ticket = Staged.load(folder)
+    check_same(ticket, files_now(ticket), seen, folder)
+    return decide(ticket, folder, layout.reviews, reviewer=reviewer, decision=decision, comment=comment, seen=seen)
+
+
+def release_overview(spec: Spec, ticket: Staged) -> list[str]:
+    """What a reviewer sees of a staged release: figures, checks, suppression, diff, preview."""
+    layout = layout_for(spec)
+    staged = sorted(layout.staging(ticket.period).glob(f"{spec.name}-{ticket.period}*.parquet"))
+    frame = read_period(staged[-1])
+    released = (layout.current(spec.name, ticket.period) if ticket.period in layout.published_periods() else None)
+    measures = [f.name for f in spec.schema.fields if f.type in ("integer", "number") and f.name in frame.columns]
+    return overview(ticket, frame, measures, read_period(released) if released else None, row_order(spec))

@@ -62,3 +62,26 @@ def normalize_workers() -> int:
             f"GONGKAI_WORKERS 应为正整数，现为 {raw!r} / GONGKAI_WORKERS must be a whole number of at least 1, "
             f"found {raw!r}.\nLooked in: environment variable GONGKAI_WORKERS (unset means 1).")
     return int(raw)
+
+
+# How long a run waits before each retry of a stage that talks to the portal (restore, publish,
+# catalog) when the portal did not answer: 2 s, then 10 s, then 30 s, then it gives up.
+RETRY_DELAYS = (2, 10, 30)
+
+
+def retry_delays() -> list[float]:
+    """Seconds before each retry (GONGKAI_RETRY_DELAYS, comma-separated; default 2,10,30). Tests set
+    tiny delays; the number of retries is the number of delays."""
+    raw = os.environ.get("GONGKAI_RETRY_DELAYS", "").strip()
+    if not raw:
+        return list(RETRY_DELAYS)
+    try:
+        delays = [float(part) for part in raw.split(",")]
+    except ValueError:
+        delays = []
+    if not delays or any(d < 0 for d in delays):
+        raise SettingsError(
+            f"GONGKAI_RETRY_DELAYS 应为逗号分隔的秒数，如 2,10,30，现为 {raw!r} / GONGKAI_RETRY_DELAYS must be "
+            f"seconds separated by commas, e.g. 2,10,30; found {raw!r}.\nLooked in: environment variable "
+            "GONGKAI_RETRY_DELAYS (unset means 2,10,30).")
+    return delays

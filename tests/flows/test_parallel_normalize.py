@@ -8,7 +8,7 @@ import os
 import pytest
 from prefect import flow
 
-from gongkai import pipeline
+from gongkai.extract import find_sources
 from gongkai.flow import normalize_files
 from gongkai.problems import Problems
 from gongkai.spec import load_spec
@@ -43,7 +43,7 @@ def rows(table) -> list[list]:
 @pytest.mark.parametrize("period", ["2024-01", "2024-03"])
 def test_two_workers_give_the_same_rows_and_problems_as_one(prefect_backend, samples, period):
     directory, _ = samples
-    files = pipeline.find_sources(load_spec("relief-recipients"), directory, Problems())
+    files = find_sources(load_spec("relief-recipients"), directory, Problems())
     files.append(directory / "broken" / "sum-mismatch.xlsx")      # and a township twice, across files
     one, one_problems = normalize_stage(files, period, 1)
     two, two_problems = normalize_stage(files, period, 2)

@@ -20,7 +20,7 @@ from gongkai.anonymize import scan_text
 from gongkai.cli import _load_flow
 from gongkai.flow import RunFailed
 from gongkai.normalize import normalize
-from gongkai.pipeline import find_sources
+from gongkai.extract import find_sources
 from gongkai.problems import Problems, Where
 from gongkai.publish import connect
 from gongkai.settings import portal_settings

@@ -3,7 +3,7 @@
 import pytest
 from prefect import flow
 
-from gongkai.flow import portal_stage
+from gongkai.flow import stage_task
 from gongkai.publish import PortalRefused, PortalUnreachable
 
 pytestmark = [pytest.mark.integration]
@@ -16,7 +16,7 @@ def run_failing_stage(error: Exception) -> int:
         calls.append(1)
         raise error
 
-    stage = portal_stage("publish")(talk_to_portal).with_options(retry_delay_seconds=0)
+    stage = stage_task("publish", talk_to_portal).with_options(retry_delay_seconds=0)
 
     @flow
     def publishing():

@@ -124,14 +124,14 @@ def test_a_file_changed_while_the_reviewer_decides_is_refused(isolated_dataset, 
 def test_other_content_after_the_approval_is_not_sent(isolated_dataset, stage, samples, portal):
     """The publishing run after an approval stages the sources again: if they changed since the review,
     the approval (bound to the fingerprint reviewed) does not cover them and nothing is sent."""
-    from gongkai import pipeline
+    from gongkai import review
     from gongkai.spec import load_spec
 
     period = "2024-02"   # its own content: this approval must not stand for 2024-01's
     stage(period)
     spec = load_spec("relief-recipients")
-    pipeline.record_decision(spec, period, stage_json(period)["fingerprint"], reviewer=REVIEWER,
-                             decision="approve", comment="")
+    review.record_decision(spec, period, stage_json(period)["fingerprint"], reviewer=REVIEWER,
+                           decision="approve", comment="")
     one_county = samples[0] / "禄丰市2024年02月低保统计.csv"   # the sources now hold one county only
     report = _load_flow()(dataset="relief-recipients", period=period, source=str(one_county))
     assert report["status"] == "awaiting-review", report["summary"]

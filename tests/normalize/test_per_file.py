@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gongkai import pipeline
+from gongkai.extract import find_sources
 from gongkai.normalize import SourceTable, combine, normalize, normalize_file, not_processed
 from gongkai.normalize.reader import SheetReader
 from gongkai.problems import Problems
@@ -57,7 +57,7 @@ def in_one_loop(dataset: str, files: list[Path], period: str) -> tuple[SourceTab
 @pytest.fixture(scope="module")
 def relief_files(samples) -> list[Path]:
     directory, _ = samples
-    files = pipeline.find_sources(load_spec("relief-recipients"), directory, Problems())
+    files = find_sources(load_spec("relief-recipients"), directory, Problems())
     assert len(files) >= 6
     return files
 

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from gongkai import pipeline
+from gongkai.package import layout_for
+from gongkai.package.staging import stage_release
 from gongkai.package import Layout, package_period, read_period, releases
 from gongkai.problems import Problems
 
@@ -65,9 +66,9 @@ def out(tmp_path, monkeypatch):
 
 def stage_and_commit(spec, table, correction=""):
     problems = Problems()
-    staged = pipeline.package(spec, table, problems, correction)
+    staged = stage_release(spec, table.frame, table.period, problems, correction)
     if staged is not None and not problems.errors:
-        pipeline.layout_for(spec).commit(table.period)
+        layout_for(spec).commit(table.period)
     return staged, problems
 
 
@@ -81,7 +82,7 @@ def test_a_changed_period_needs_a_correction_reason_and_the_same_content_is_unch
     assert [p.slug for p in problems.errors] == ["correction-required"]
     assert "--correction" in problems.errors[0].kind.fix_en and "r1" in problems.errors[0].message_en
     assert len(refused.changes.cells) == 1 and not refused.new
-    assert not pipeline.layout_for(spec).staging("2024-01").exists()          # nothing staged, nothing to send
+    assert not layout_for(spec).staging("2024-01").exists()          # nothing staged, nothing to send
 
     staged, problems = stage_and_commit(spec, changed, correction="县民政局更正了1月的农村低保人数")
     assert not problems and staged.revision == 2 and staged.record["kind"] == "correction"
@@ -116,11 +117,11 @@ def test_the_same_release_staged_again_after_a_failed_send_keeps_its_time(spec, 
     """A run that died while publishing is redone with the same published_at: the same changelog bytes."""
     from gongkai.package.releases import record_path, write_record
 
-    staged = pipeline.package(spec, tables["2024-01"], Problems())
-    layout = pipeline.layout_for(spec)
-    staged.record["published_at"] = "2024-04-03T09:00:00+08:00"      # as pipeline.publish writes it before sending
+    staged = stage_release(spec, tables["2024-01"].frame, "2024-01", Problems())
+    layout = layout_for(spec)
+    staged.record["published_at"] = "2024-04-03T09:00:00+08:00"      # as publish_release writes it before sending
     write_record(staged.record, record_path(layout, "2024-01", 1, staged=True))
-    again = pipeline.package(spec, tables["2024-01"], Problems())
+    again = stage_release(spec, tables["2024-01"].frame, "2024-01", Problems())
     assert again.record["published_at"] == "2024-04-03T09:00:00+08:00"
-    changed = pipeline.package(spec, corrected(tables["2024-01"], {0: 1}), Problems())
+    changed = stage_release(spec, corrected(tables["2024-01"], {0: 1}).frame, "2024-01", Problems())
     assert changed.record["published_at"] == ""                        # other content: a new release

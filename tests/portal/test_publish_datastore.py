@@ -22,7 +22,7 @@ SPEC = SimpleNamespace(schema_path=REPO / "schemas" / "relief-recipients.schema.
 
 def series_files(folder: Path, rows: int, period: str = "2024-03") -> PackagedFile:
     """A series Parquet (what the pipeline packages) and a CSV path next to it."""
-    schema = arrow_schema(SPEC)
+    schema = arrow_schema(SPEC.published_schema)
     columns = {field.name: [] for field in schema}
     for i in range(rows):
         values = {

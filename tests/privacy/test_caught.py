@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gongkai import pipeline
+from gongkai.anonymize import scan_outputs
+from gongkai.normalize import normalize
+from gongkai.stages import assess_quality
+from gongkai.validate import validate_table
 from gongkai.problems import Problems
 from gongkai.spec import load_spec
 from messy import ACCOUNT_GAO, ID_IN_NOTE, ID_MA_NUMBER, _save
@@ -55,10 +58,10 @@ def datasets(tmp_path, monkeypatch):
 def check(dataset: str, path: Path, period: str, names=()) -> Problems:
     """Every stage before packaging, as `gongkai validate` runs them, with a roster's names for the gate."""
     spec, problems = load_spec(dataset), Problems()
-    table = pipeline.extract_and_normalize(spec, [path], period, problems)
-    pipeline.validate(spec, table, problems)
-    pipeline.assess_quality(spec, table, problems)
-    pipeline.scan_outputs(table, {}, problems, names)
+    table = normalize(spec, [path], period, problems)
+    validate_table(spec.schema_path, table.frame, table.where, problems)
+    assess_quality(spec, table, problems)
+    scan_outputs(table, {}, problems, names)
     return problems
 
 
@@ -110,9 +113,9 @@ def test_a_number_cell_with_all_eighteen_digits_keeps_them_in_a_text_field(datas
         for name, content in parts.items():
             archive.writestr(name, content)
     spec, problems = load_spec("lottery-fund"), Problems()
-    table = pipeline.extract_and_normalize(spec, [path], "2023", problems)
+    table = normalize(spec, [path], "2023", problems)
     assert table.frame["implementing_unit"].tolist()[1] == ID_MA_NUMBER
-    pipeline.scan_outputs(table, {}, problems)
+    scan_outputs(table, {}, problems)
     assert pii(problems) == [("D5", "resident ID number", "[18位 18 digits]")]
 
 

@@ -17,10 +17,11 @@ import pytest
 from frictionless import Schema
 
 from gongkai.normalize import normalize
-from gongkai.pipeline import find_sources
+from gongkai.extract import find_sources
 from gongkai.problems import Problems
 from gongkai.spec import load_spec
-from gongkai.validate import load_schema, validate_table
+from gongkai.schema import load_schema
+from gongkai.validate import validate_table
 from gongkai.validate.columns import column_findings, supports
 from gongkai.validate.reference import frictionless_findings
 

@@ -1,6 +1,6 @@
 """Extract: read .xlsx, .xls and CSV sources into plain sheets of raw cells, nothing interpreted.
 
-Every file becomes a list of `Sheet`s whose cells keep their raw value (str, int, float, date,
+The stage first finds the period's source files (`find_sources`). Every file becomes a list of `Sheet`s whose cells keep their raw value (str, int, float, date,
 None, or a `CellError` for "#DIV/0!" and formulas never calculated) at their real position, so
 later stages can name the exact cell (D17). A file is read by what it holds, not by its name
 (a warning says when they differ). A file that cannot be read is a problem in the run's report,
@@ -22,8 +22,9 @@ from gongkai.extract.ole import MAGIC as OLE_MAGIC
 from gongkai.extract.ole import CompoundFile
 from gongkai.extract.text import decode_text, read_csv_rows
 from gongkai.problems import Problems, Where
+from gongkai.spec import Spec
 
-__all__ = ["Sheet", "CellError", "FORMULA_WITHOUT_VALUE", "ERROR_CODES", "read_file", "read_files",
+__all__ = ["find_sources", "Sheet", "CellError", "FORMULA_WITHOUT_VALUE", "ERROR_CODES", "read_file", "read_files",
            "cell_ref", "column_letter", "decode_text", "ExtractError"]
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -249,3 +250,16 @@ def read_file(path: Path, problems: Problems, sheets: SheetFilter | None = None)
 
 def read_files(paths: list[Path], problems: Problems, sheets: SheetFilter | None = None) -> list[Sheet]:
     return [sheet for path in paths for sheet in read_file(path, problems, sheets)]
+
+
+def find_sources(spec: Spec, source: Path | None, problems: Problems) -> list[Path]:
+    """Every source file in the directory (the spec's, or `source`), or the one file given."""
+    source = Path(source or spec.source_directory)
+    if source.is_file():
+        return [source]
+    # ~$name.xlsx is the lock file Excel leaves beside an open workbook, not a source.
+    files = sorted({f for pattern in spec.source.files for f in source.glob(pattern)
+                    if f.is_file() and not f.name.startswith("~$")})
+    if not files:
+        problems.add("no-source-files", Where(file=str(source)), directory=str(source))
+    return files

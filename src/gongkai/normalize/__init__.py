@@ -25,7 +25,6 @@ from gongkai.normalize.regions import load_regions
 from gongkai.normalize.text import find_period
 from gongkai.problems import Problems, Where
 from gongkai.spec import Spec
-from gongkai.validate import load_schema
 
 CODE_SOURCES = {"region_code": "region_name", "county_code": "county_name"}
 
@@ -68,7 +67,7 @@ class SourceTable:
 
 def schema_fields(spec: Spec) -> list[tuple[str, str]]:
     """(name, type) of every field of the spec's table schema, in schema order."""
-    return [(f.name, f.type) for f in load_schema(spec.schema_path).fields]
+    return [(f.name, f.type) for f in spec.schema.fields]
 
 
 def _frame(fields: list[tuple[str, str]], records: list[dict]) -> pd.DataFrame:
@@ -198,7 +197,7 @@ def normalize(spec: Spec, files: list[Path], period: str, problems: Problems, pr
 
 def _check_duplicates(spec: Spec, result, offset: int, table: SourceTable, seen: dict, problems: Problems) -> None:
     """The same primary key twice in one period (a township listed twice, a standard dated twice)."""
-    key = [k for k in load_schema(spec.schema_path).primary_key]
+    key = [k for k in spec.schema.primary_key]
     for i, record in enumerate(result.records):
         values = tuple(record.get(k) for k in key)
         if any(v is None for v in values):

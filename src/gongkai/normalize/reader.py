@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from gongkai.anonymize.columns import (KIND_LABELS, is_person_level, mask_as, personal_columns, personal_header,
-                                      personal_kind, quote)
+from gongkai.personal import (KIND_LABELS, is_person_level, mask_as, personal_columns, personal_header,
+                              personal_kind, quote)
 from gongkai.extract import CellError, Sheet, cell_ref
 from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock, HeaderMatcher, find_header
 from gongkai.normalize.rows import SheetResult, TableBody
@@ -15,7 +15,6 @@ from gongkai.normalize.text import (as_text, compact, find_period, find_unit_lin
 from gongkai.normalize.units import MONEY, parse_unit
 from gongkai.problems import Problems, Where
 from gongkai.spec import Column, Spec
-from gongkai.validate import load_schema
 
 
 def person_level_header(sheet: Sheet, matcher: HeaderMatcher) -> tuple[Where, dict[str, str]] | None:
@@ -98,7 +97,7 @@ class SheetReader:
         self.spec, self.sheet, self.regions, self.problems = spec, sheet, regions, problems
         self.src = spec.source
         self.types, self.matcher = types, matcher
-        schema = load_schema(spec.schema_path)
+        schema = spec.schema
         self.units = {f.name: f.to_descriptor().get("unit") for f in schema.fields}
         self.minimum = {f.name: f.constraints.get("minimum") for f in schema.fields}
         self.zero_values = {compact(z) for z in self.src.zero_values} | {fold(compact(z)) for z in self.src.zero_values}

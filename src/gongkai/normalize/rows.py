@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gongkai.anonymize.pii import KIND_ZH, find_pii
+from gongkai.personal import KIND_ZH, find_pii
 from gongkai.extract import cell_ref
 from gongkai.normalize.header import Found, HeaderBlock
 from gongkai.normalize.outline import Item, Outline

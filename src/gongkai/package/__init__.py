@@ -13,9 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gongkai.anonymize.disclosure import published_schema
+from gongkai.settings import output_dir
 from gongkai.spec import Spec
-from gongkai.validate import load_schema
 
 # Dates stay ISO text (2024-07-01) in every output, so CSV, Parquet and DataStore agree byte for byte.
 ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "string": pa.string(), "date": pa.string()}
@@ -54,6 +53,15 @@ class Layout:
     def series(self) -> Path:
         return self.root / "series"
 
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def reviews(self) -> Path:
+        """Every review decision of the dataset (审查记录), kept beside its releases."""
+        return self.root / "reviews"
+
     def published_periods(self) -> list[str]:
         # A period counts once its files are there: an empty folder (a download that failed) does not.
         return sorted(p.name for p in (self.root / "releases").glob("*")
@@ -83,6 +91,11 @@ class Layout:
         staging.rmdir()
 
 
+def layout_for(spec: Spec) -> Layout:
+    """A dataset's outputs under GONGKAI_OUT (default out/): out/<dataset>/."""
+    return Layout(output_dir() / spec.name)
+
+
 REVISION = re.compile(r"-r(\d+)$")
 
 
@@ -104,8 +117,8 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def arrow_schema(spec: Spec) -> pa.Schema:
-    fields = published_schema(spec).fields
+def arrow_schema(schema) -> pa.Schema:
+    fields = schema.fields
     return pa.schema([pa.field(f.name, ARROW_TYPES[f.type], nullable=not f.required) for f in fields])
 
 
@@ -125,8 +138,9 @@ def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**{name: frame[name].map(_defuse, na_action="ignore") for name in text})
 
 
-def write_table(spec: Spec, frame: pd.DataFrame, folder: Path, stem: str, period: str = "") -> list[PackagedFile]:
-    """Write `frame` as CSV and Parquet under `folder`.
+def write_table(spec: Spec, frame: pd.DataFrame, folder: Path, stem: str, period: str = "",
+                schema=None) -> list[PackagedFile]:
+    """Write `frame` as CSV and Parquet under `folder`, typed by `schema` (default: the published schema).
 
     In the CSV every text cell starting with =, +, -, @, a tab or a carriage return gets a leading
     apostrophe (') so Excel shows it instead of running it as a formula; a plain number such as
@@ -137,7 +151,7 @@ def write_table(spec: Spec, frame: pd.DataFrame, folder: Path, stem: str, period
     csv_path, parquet_path = folder / f"{stem}.csv", folder / f"{stem}.parquet"
     # The BOM makes Excel open Chinese text correctly; LF endings keep files byte-stable.
     _csv_safe(frame).to_csv(csv_path, index=False, encoding="utf-8-sig", lineterminator="\n")
-    table = pa.Table.from_pandas(frame, schema=arrow_schema(spec), preserve_index=False)
+    table = pa.Table.from_pandas(frame, schema=arrow_schema(schema or spec.published_schema), preserve_index=False)
     # No pandas metadata: the file must be byte-identical for identical content.
     pq.write_table(table.replace_schema_metadata(None), parquet_path, compression="zstd")
     return [PackagedFile(csv_path, period, "CSV", sha256(csv_path)),
@@ -150,7 +164,7 @@ def read_period(path: Path) -> pd.DataFrame:
 
 def row_order(spec: Spec) -> list[str]:
     """Rows are sorted by the primary key, period first: the same content gives the same bytes."""
-    key = list(load_schema(spec.schema_path).primary_key)
+    key = list(spec.schema.primary_key)
     return ["period", *[k for k in key if k != "period"]] if "period" in key else key
 
 
@@ -173,17 +187,28 @@ def package_period(spec: Spec, frame: pd.DataFrame, period: str, layout: Layout,
     return files
 
 
-def published_series_frame(spec: Spec, layout: Layout) -> pd.DataFrame | None:
-    """Every published period as one frame, for period-over-period and history checks."""
+def published_series(spec: Spec) -> pd.DataFrame | None:
+    """Every published period as one frame (None before the first release), for period-over-period
+    and history checks and for the cells suppressed last period."""
+    layout = layout_for(spec)
     periods = layout.published_periods()
     if not periods:
         return None
     return pd.concat([read_period(layout.current(spec.name, p)) for p in periods], ignore_index=True)
 
 
+def last_release_before(spec: Spec, period: str) -> pd.DataFrame | None:
+    """The published frame of the latest period before `period` (None before the first release)."""
+    series = published_series(spec)
+    if series is None or "period" not in series.columns:
+        return None
+    earlier = series[series["period"] < period]
+    return earlier[earlier["period"] == earlier["period"].max()] if not earlier.empty else None
+
+
 def datapackage(spec: Spec, files: list[PackagedFile], path_for, version: str) -> dict:
     """A Frictionless Data Package describing `files`; `path_for` gives each file's path or URL."""
-    schema = published_schema(spec).to_descriptor()
+    schema = spec.published_schema.to_descriptor()
     ckan = spec.ckan
     return {
         "name": spec.name,

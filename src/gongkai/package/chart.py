@@ -20,7 +20,6 @@ import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 from gongkai.spec import Chart, Spec  # noqa: E402
-from gongkai.validate import load_schema  # noqa: E402
 
 # Noto Sans CJK (Debian fonts-noto-cjk, installed by `make debian-packages`): without a CJK font
 # matplotlib draws Chinese labels as empty boxes.
@@ -71,7 +70,7 @@ def chart_path(spec: Spec, chart: Chart, folder: Path) -> Path:
 
 def draw(spec: Spec, chart: Chart, frame: pd.DataFrame, path: Path) -> Path:
     """Draw one chart of `frame` (the series) to `path`."""
-    schema = load_schema(spec.schema_path)
+    schema = spec.schema
     data = totals(frame, chart)
     plt.rcParams.update({"font.family": cjk_font(chart)})
     figure, axes = plt.subplots(figsize=SIZE_INCHES, dpi=DPI)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from gongkai.anonymize.pii import mask_text
+from gongkai.personal import mask_text
 from gongkai.package import Layout, read_period, release_stem, row_order, sha256
 from gongkai.spec import ROOT, Spec
 
@@ -111,7 +111,7 @@ def new_record(spec: Spec, period: str, revision: int, *, reason: str, sources: 
     return {
         "dataset": spec.name, "period": period, "revision": f"r{revision}",
         "kind": "correction" if revision > 1 else "period", "reason": mask_text(reason),
-        "published_at": "",   # set when first sent (pipeline.publish); kept when the same release is re-sent
+        "published_at": "",   # set when first sent (publish.release.publish_release); kept when the same release is re-sent
         "sources": [{"name": path.name, "sha256": sha256(path)} for path in sources],
         "schema_sha256": sha256(spec.schema_path), "code_version": code_version(), "rows": rows,
         "files": {"CSV": f"{stem}.csv", "Parquet": f"{stem}.parquet"}, "sha256": files,

@@ -18,7 +18,6 @@ import requests
 
 from gongkai.package import SERIES, Layout, PackagedFile, read_period, revision_of
 from gongkai.settings import PortalSettings
-from gongkai.anonymize.disclosure import published_schema
 from gongkai.spec import Spec
 
 DATASTORE_TYPES = {"integer": "int8", "number": "numeric", "string": "text", "date": "date"}
@@ -346,7 +345,7 @@ class Publisher:
         if not swap and not has_copy_loader:
             return False
         self.progress("loading the DataStore table")
-        schema = published_schema(self.spec)
+        schema = self.spec.published_schema
         fields = [{"id": f.name, "type": DATASTORE_TYPES[f.type],
                    "info": {"label": f.title or f.name, "notes": f.description or ""}} for f in schema.fields]
         parquet = series_csv.path.with_suffix(".parquet")
