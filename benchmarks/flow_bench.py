@@ -2,7 +2,7 @@
 
     python benchmarks/flow_bench.py          (or: make bench-flow)
 
-What it measures: the plain stage functions of `gongkai.pipeline` (no Prefect, no portal),
+What it measures: the plain stage functions of `gongkai.stages` and the stage packages (no Prefect, no portal),
 for one month of a synthetic county with 2,000 townships, as a monthly run sees it:
 
   * the source is the county's workbook with 12 monthly sheets (.xlsx, written with the
@@ -49,7 +49,14 @@ import python_calamine
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from gongkai import pipeline  # noqa: E402
+from gongkai.anonymize import protect_small_cells, scan_outputs  # noqa: E402
+from gongkai.extract import find_sources  # noqa: E402
+from gongkai.normalize import normalize  # noqa: E402
+from gongkai.package import last_release_before, layout_for  # noqa: E402
+from gongkai.package.staging import stage_release  # noqa: E402
+from gongkai.publish.release import ckan_metadata, periods_after_release  # noqa: E402
+from gongkai.stages import assess_quality  # noqa: E402
+from gongkai.validate import validate_table  # noqa: E402
 from gongkai.package import SERIES, read_period  # noqa: E402
 from gongkai.problems import Problems  # noqa: E402
 from gongkai.spec import load_spec  # noqa: E402
@@ -189,13 +196,13 @@ def plain_writes(frames: list[pd.DataFrame], folder: Path) -> None:
 
 def release_earlier_months(spec, exports: list[Path]) -> None:
     """Normalize, package and commit every month but the last, as earlier monthly runs would have."""
-    layout = pipeline.layout_for(spec)
+    layout = layout_for(spec)
     for period, export in zip(PERIODS[:-1], exports):
         problems = Problems()
-        table = pipeline.extract_and_normalize(spec, [export], period, problems)
+        table = normalize(spec, [export], period, problems)
         no_errors(problems, f"releasing {period}")
-        pipeline.protect_small_cells(spec, table, problems)
-        pipeline.package(spec, table, problems)
+        protect_small_cells(spec, table, last_release_before(spec, period), problems)
+        stage_release(spec, table.frame, period, problems)
         layout.commit(period)
 
 
@@ -208,13 +215,13 @@ def measure(spec, workbook: Path, exports: list[Path], scratch: Path) -> tuple[l
         problems = Problems()
         return best_of(lambda: run(problems))
 
-    t_find, files = stage(lambda p: pipeline.find_sources(xlsx_spec, None, p))
-    t_xlsx, table = stage(lambda p: pipeline.extract_and_normalize(spec, files, PERIOD, p))
+    t_find, files = stage(lambda p: find_sources(xlsx_spec, None, p))
+    t_xlsx, table = stage(lambda p: normalize(spec, files, PERIOD, p))
     check = Problems()
-    pipeline.extract_and_normalize(spec, files, PERIOD, check)
+    normalize(spec, files, PERIOD, check)
     no_errors(check, "extract+normalize")
-    csv_files = pipeline.find_sources(csv_spec, None, Problems())
-    t_csv, csv_table = stage(lambda p: pipeline.extract_and_normalize(spec, csv_files, PERIOD, p))
+    csv_files = find_sources(csv_spec, None, Problems())
+    t_csv, csv_table = stage(lambda p: normalize(spec, csv_files, PERIOD, p))
     rows = len(table.frame)
     if rows != TOWNSHIPS or len(csv_table.frame) != TOWNSHIPS:
         raise SystemExit(f"expected {TOWNSHIPS} rows, got {rows} (xlsx) and {len(csv_table.frame)} (csv)")
@@ -223,18 +230,19 @@ def measure(spec, workbook: Path, exports: list[Path], scratch: Path) -> tuple[l
     t_openpyxl, _ = best_of(lambda: openpyxl_read(workbook))
     t_raw_csv, _ = best_of(lambda: raw_csv_read(exports))
 
-    t_validate, _ = stage(lambda p: pipeline.validate(spec, table, p))
+    t_validate, _ = stage(lambda p: validate_table(spec.schema_path, table.frame, table.where, p))
     start = time.perf_counter()
-    pipeline.assess_quality(spec, table, Problems())        # builds Great Expectations' context
+    assess_quality(spec, table, Problems())        # builds Great Expectations' context
     t_quality_first = time.perf_counter() - start
-    t_quality, _ = stage(lambda p: pipeline.assess_quality(spec, table, p))
-    metadata = pipeline.ckan_metadata(spec, pipeline.periods_after_release(spec, PERIOD))
+    t_quality, _ = stage(lambda p: assess_quality(spec, table, p))
+    metadata = ckan_metadata(spec, periods_after_release(spec, PERIOD))
     # Disclosure control replaces the table's frame: timed on copies, then applied once.
-    t_protect, anonymization = stage(lambda p: pipeline.protect_small_cells(spec, dataclasses.replace(table), p))
-    pipeline.protect_small_cells(spec, table, check)
+    previous = last_release_before(spec, PERIOD)
+    t_protect, anonymization = stage(lambda p: protect_small_cells(spec, dataclasses.replace(table), previous, p))
+    protect_small_cells(spec, table, previous, check)
     no_errors(check, "disclosure control")
-    t_scan, _ = stage(lambda p: pipeline.scan_outputs(table, metadata, p))
-    t_package, staged = best_of(lambda: pipeline.package(spec, table, Problems(), anonymization=anonymization))
+    t_scan, _ = stage(lambda p: scan_outputs(table, metadata, p))
+    t_package, staged = best_of(lambda: stage_release(spec, table.frame, PERIOD, Problems(), anonymization=anonymization))
 
     series = read_period(next(f.path for f in staged.files if f.period == SERIES and f.format == "Parquet"))
     t_plain, _ = best_of(lambda: plain_writes([table.frame, series], scratch / "plain"))

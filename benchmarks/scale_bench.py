@@ -19,7 +19,7 @@ RSS is its own. Ratios are measured in the same run, so a busy machine moves bot
                    the same folder (both a fresh process, as a data officer types them); <= 1.5x
   DataStore        gongkai_datastore_load (reload + swap) vs plain COPY of the same CSV
                    (goal >= 50% of COPY's rows/s), and vs the JSON datastore_create path
-  roster           relief-roster end to end through gongkai.pipeline's stage functions in the
+  roster           relief-roster end to end through the stage functions in the
                    flow's order (find_sources, extract_and_normalize, validate, assess_quality,
                    protect_small_cells, scan_outputs, package; publishing needs the portal, so it
                    stops at the staged release) vs the read floor: the fastest read of the same
@@ -115,7 +115,7 @@ def validate_columns(path: Path):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    from gongkai.validate import load_schema
+    from gongkai.schema import load_schema
     from gongkai.validate.columns import column_findings
 
     schema = load_schema(generate.ROSTER_SCHEMA)
@@ -127,7 +127,7 @@ def validate_columns(path: Path):
 def validate_frictionless(path: Path):
     from frictionless import Resource
 
-    from gongkai.validate import load_schema
+    from gongkai.schema import load_schema
 
     # frictionless refuses an absolute path as unsafe: name the file relative to its folder.
     resource = Resource(path.name, basepath=str(path.parent), schema=load_schema(generate.ROSTER_SCHEMA))
@@ -139,7 +139,7 @@ def _month_and_earlier(series_csv: Path):
     import pandas as pd
 
     from gongkai.normalize import SourceTable
-    from gongkai.validate import load_schema
+    from gongkai.schema import load_schema
     from gongkai.spec import load_spec
 
     spec = load_spec("relief-recipients")
@@ -162,12 +162,13 @@ def quality_suite(series_csv: Path):
 
 
 def quality_ge_alone(series_csv: Path):
-    from gongkai.quality import load_suite
+    from gongkai.quality.engine import expectation_of
+    from gongkai.suite import load_suite
     from gongkai.quality.engine import run_expectations
 
     spec, table, _ = _month_and_earlier(series_csv)
     rules = load_suite(spec.suite_path).rules
-    return len(run_expectations(table.frame, [rule.expectation() for rule in rules]))
+    return len(run_expectations(table.frame, [expectation_of(rule) for rule in rules]))
 
 
 # -- the relief roster end to end ---------------------------------------------------------
@@ -184,8 +185,15 @@ def roster_end_to_end(path: Path, out: Path) -> dict:
     """
     os.environ["GONGKAI_OUT"] = str(out)
     os.environ.setdefault("GONGKAI_HMAC_KEY", ROSTER_KEY)
-    from gongkai import pipeline
+    from gongkai.anonymize import protect_small_cells, scan_outputs
+    from gongkai.extract import find_sources
+    from gongkai.package import last_release_before, layout_for
+    from gongkai.package.staging import stage_release
     from gongkai.problems import Problems
+    from gongkai.publish.release import ckan_metadata, periods_after_release
+    from gongkai.roster import roster_table
+    from gongkai.stages import assess_quality
+    from gongkai.validate import validate_table
     from gongkai.spec import load_spec
 
     spec, problems, seconds = load_spec("relief-roster"), Problems(), {}
@@ -198,16 +206,17 @@ def roster_end_to_end(path: Path, out: Path) -> dict:
             raise RuntimeError(f"{name}: {[(p.slug, str(p.where)) for p in problems.errors][:5]}")
         return result
 
-    files = step("find_sources", pipeline.find_sources, spec, path, problems)
-    table = step("extract+normalize (read, key)", pipeline.extract_and_normalize, spec, files,
-                 generate.RELIEF_PERIOD, problems)
-    step("validate", pipeline.validate, spec, table, problems)
-    step("assess_quality", pipeline.assess_quality, spec, table, problems)
-    anonymization = step("protect_small_cells (suppress + audit)", pipeline.protect_small_cells, spec, table,
-                         problems)
-    metadata = pipeline.ckan_metadata(spec, pipeline.periods_after_release(spec, table.period))
-    step("scan_outputs (PII gate)", pipeline.scan_outputs, table, metadata, problems)
-    staged = step("package", pipeline.package, spec, table, problems, "", files, None, anonymization)
+    period = generate.RELIEF_PERIOD
+    files = step("find_sources", find_sources, spec, path, problems)
+    table = step("extract+normalize (read, key)", roster_table, spec, files, period, problems,
+                 layout_for(spec).root)
+    step("validate", validate_table, spec.schema_path, table.frame, table.where, problems)
+    step("assess_quality", assess_quality, spec, table, problems)
+    anonymization = step("protect_small_cells (suppress + audit)", protect_small_cells, spec, table,
+                         last_release_before(spec, period), problems)
+    metadata = ckan_metadata(spec, periods_after_release(spec, period))
+    step("scan_outputs (PII gate)", scan_outputs, table, metadata, problems)
+    staged = step("package", stage_release, spec, table.frame, period, problems, "", files, anonymization)
     period_csv = next(f for f in staged.files if f.period == table.period and f.format == "CSV")
     households = next(p.params["households"] for p in problems if p.slug == "roster-read")
     return {"seconds": seconds, "households": households, "cells": len(table.frame), "csv_sha256": period_csv.sha256,
@@ -391,7 +400,7 @@ def preload() -> None:
     import pyarrow.csv  # noqa: F401
     import python_calamine  # noqa: F401
 
-    import gongkai.pipeline  # noqa: F401  (every stage the roster end to end runs)
+    import gongkai.stages  # noqa: F401  (every stage the roster end to end runs)
     import gongkai.quality  # noqa: F401  (Great Expectations)
     import gongkai.validate  # noqa: F401
     import xlsxwriter  # noqa: F401
