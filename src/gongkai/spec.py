@@ -17,6 +17,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gongkai.divisions import latest_year, read_own, shipped_years
+
 # The repo root holds datasets/, schemas/ and quality/; paths in specs are relative to it.
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -267,7 +269,12 @@ class Spec(_Model):
     name: str = Field(description="Dataset name: the file is datasets/<name>.yaml.")
     schema_: str = Field(alias="schema", description="Frictionless Table Schema (YAML), relative to the repo.")
     suite: str | None = Field(default=None, description="Quality suite (YAML), relative to the repo.")
-    regions: str = Field(default="datasets/regions.csv", description="Division codes and name aliases.")
+    divisions: int = Field(default_factory=latest_year, description="Year of the national division code list "
+                           "(统计用区划代码) the names resolve against: one shipped under datasets/divisions/; "
+                           "default the latest shipped.")
+    regions: str | None = Field(default=None, description="The bureau's own regions file (CSV beside the spec: "
+                                "code,name,level,parent_code,aliases): units the national list lacks (a "
+                                "development zone, a 管委会) and other names for units it has; optional.")
     flow: str | None = Field(default=None, description="A family flow in flows/ when the family does more "
                                                        "than the generic flow (flows/publish_dataset.py).")
     disclosure: Literal["proactive", "on_request", "not_disclosed"] = Field(
@@ -318,6 +325,23 @@ class Spec(_Model):
             raise ValueError(f"a roster aggregated to {self.roster.level} level needs columns for {', '.join(missing)}")
         return self
 
+    @field_validator("divisions")
+    @classmethod
+    def _divisions_shipped(cls, year: int) -> int:
+        if year not in shipped_years():
+            raise ValueError(f"no national division code list of {year} is shipped (datasets/divisions/ has "
+                             f"{', '.join(map(str, shipped_years())) or 'none'})")
+        return year
+
+    @field_validator("regions")
+    @classmethod
+    def _regions_readable(cls, path: str | None) -> str | None:
+        if path:
+            if not (ROOT / path).is_file():
+                raise ValueError(f"the regions file {path} does not exist (paths are relative to the repository)")
+            read_own(ROOT / path)     # a malformed row is refused here, with its line
+        return path
+
     @model_validator(mode="after")
     def _charts_draw_numbers(self) -> Spec:
         types = {f.name: f.type for f in _schema_fields(self.schema_path)}
@@ -362,8 +386,8 @@ class Spec(_Model):
         return suite
 
     @property
-    def regions_path(self) -> Path:
-        return ROOT / self.regions
+    def regions_path(self) -> Path | None:
+        return ROOT / self.regions if self.regions else None
 
     @property
     def source_directory(self) -> Path:
