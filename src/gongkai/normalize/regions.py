@@ -148,6 +148,7 @@ class NameIndex:
         self.stem_of = stem_of
         self.tiers: tuple[dict, dict] = ({}, {})          # official names and aliases; short forms
         self.stems: dict[str, dict[str, str]] = {}
+        self.memo: dict[str, Resolution] = {}
 
     def add(self, code: str, name: str, aliases=(), short: set[str] = frozenset()) -> None:
         for spelled in (name, *aliases):
@@ -156,8 +157,19 @@ class NameIndex:
                 self.stems.setdefault(stem, {})[code] = name
         for spelled in short:
             self.tiers[1].setdefault(key(spelled), {})[code] = name
+        self.memo.clear()
 
     def resolve(self, spelled) -> Resolution:
+        # A roster writes the same few hundred names a million times: each text is worked out once.
+        memo = spelled if isinstance(spelled, str) else None
+        if memo is not None and (known := self.memo.get(memo)) is not None:
+            return known
+        found = self._resolve(spelled)
+        if memo is not None:
+            self.memo[memo] = found
+        return found
+
+    def _resolve(self, spelled) -> Resolution:
         wanted = key(spelled)
         if not wanted:
             return Resolution()
@@ -206,14 +218,26 @@ class County:
 
     def _village_indexes(self) -> dict[str, NameIndex]:
         indexes: dict[str, NameIndex] = defaultdict(lambda: NameIndex(village_stem))
-        prefix = self.code[:6]
         own = {v.code: v for v in self.own_villages}
-        for code, name in divisions.villages(self.year, self.code[:2]) if self.year else ():
-            if code.startswith(prefix) and code not in own:
+        for code, name in _villages_of_county(self.year, self.code[:6]) if self.year else ():
+            if code not in own:
                 indexes[code[:9] + "000"].add(code, name, (), village_short_forms(key(name)))
         for v in own.values():
             indexes[v.parent_code].add(v.code, v.name, v.aliases, village_short_forms(key(v.name)))
         return dict(indexes)
+
+
+@lru_cache(maxsize=4096)
+def _villages_of_county(year: int, county6: str) -> tuple[tuple[str, str], ...]:
+    return _villages_by_county(year, county6[:2]).get(county6, ())
+
+
+@lru_cache(maxsize=64)
+def _villages_by_county(year: int, province: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    grouped = defaultdict(list)
+    for code, name in divisions.villages(year, province):
+        grouped[code[:6]].append((code, name))
+    return {county: tuple(rows) for county, rows in grouped.items()}
 
 
 @dataclass(frozen=True)
