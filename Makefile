@@ -11,7 +11,7 @@ ROSTER_PERIODS := 2024-02 2024-03
 HMAC_KEY := out/hmac.key
 WITH_KEY = GONGKAI_HMAC_KEY="$${GONGKAI_HMAC_KEY:-$$(cat $(HMAC_KEY))}"
 
-.PHONY: help install debian-packages samples demo demo-runs test test-fast bench bench-province bench-sdc-province clean
+.PHONY: help install debian-packages samples demo demo-runs test test-fast bench bench-province bench-regions bench-sdc-province clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -68,13 +68,16 @@ test: install samples portal  ## every test: unit tests and integration tests ag
 test-fast: install samples  ## unit tests only (no portal needed)
 	$(VENV)/bin/pytest -m "not integration"
 
-bench: bench-scale bench-flow bench-sdc bench-province  ## every benchmark but bench-portal, bench-datastore and bench-sdc-province (run those on their own)
+bench: bench-scale bench-flow bench-sdc bench-province bench-regions  ## every benchmark but bench-portal, bench-datastore and bench-sdc-province (run those on their own)
 
 bench-flow: install samples  ## time the pipeline stages against a baseline measured in the same run
 	$(PYTHON) benchmarks/flow_bench.py
 
 bench-province: install  ## 20 county workbooks of one month: extract+normalize+validate on 1 process vs 2 (GONGKAI_WORKERS), no portal
 	$(PYTHON) benchmarks/province_bench.py
+
+bench-regions: install  ## resolve every township of a province and 100,000 roster villages against the national division codes, vs a plain dict lookup
+	$(PYTHON) benchmarks/regions_bench.py
 
 bench-scale: install portal  ## province scale: 1M-row roster validation, quality vs GE, relief roster end to end vs its read floor, unchanged rerun, DataStore vs COPY (ratios vs benchmarks/baseline.json)
 	$(PYTHON) benchmarks/scale_bench.py

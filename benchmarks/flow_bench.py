@@ -79,9 +79,9 @@ SECOND = "山水河溪湖塘坝冲沟坡岭峰村庄街营屯堡寨关口桥渡�
 @dataclasses.dataclass(frozen=True)
 class Township:
     code: str
-    official: str        # as in regions.csv
+    official: str        # as in the regions file
     spelled: str         # as the county's own sheet writes it
-    alias: str = ""      # registered in regions.csv so `spelled` resolves
+    alias: str = ""      # registered in the regions file so `spelled` resolves
 
 
 def synthetic_townships(count: int = TOWNSHIPS) -> list[Township]:
@@ -102,7 +102,7 @@ def synthetic_townships(count: int = TOWNSHIPS) -> list[Township]:
 
 
 def write_regions(path: Path, townships: list[Township]) -> Path:
-    """A regions.csv holding only the synthetic county, in the shape of datasets/regions.csv."""
+    """The bureau's own regions file (the spec's `regions:`) adding the synthetic county to the national list."""
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["code", "name", "level", "parent_code", "aliases"])

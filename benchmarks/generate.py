@@ -21,7 +21,7 @@ validation benchmark has findings to compare between engines.
   sheet of 武定县 for 2024-03, as datasets/samples/make_roster.py writes it: sheet 2024年3月,
   title 武定县2024年3月城乡低保、特困供养对象花名册, unit line 单位：人、元, one header row, the
   township written once per block (fill-down), a 合计 row and a 填表人/联系电话 footer. Rows
-  are spread over every village of 武定县 in datasets/regions.csv (weighted by the samples'
+  are spread over the villages of the samples' roster (make_roster.VILLAGES, weighted by their
   sizes), sorted by township and village; a few 特困供养 households in three villages make
   small cells for disclosure control to suppress. ID numbers are valid GB 11643 numbers
   (make_roster.check_char), unique by birth date and sequence; bank accounts pass Luhn.
@@ -129,15 +129,10 @@ RELIEF_DAYS = 23_000          # birth dates 1940-01-01 .. 2002-12-20; with a 3-d
 
 
 def relief_villages() -> list[tuple[str, str, str, bool, int]]:
-    """(township, village, village code, urban?, weight) for every village of 武定县 in regions.csv."""
-    import csv as csvlib
-
-    with (REPO / "datasets" / "regions.csv").open(encoding="utf-8") as f:
-        regions = list(csvlib.DictReader(f))
-    townships = {r["code"]: r["name"] for r in regions if r["level"] == "township" and r["code"].startswith("532329")}
-    weights = {code: count for villages in VILLAGES.values() for _, code, _, _, count in villages}
-    return [(townships[r["parent_code"]], r["name"], r["code"], r["name"].endswith("社区"), weights.get(r["code"], 5))
-            for r in regions if r["level"] == "village" and r["parent_code"] in townships]
+    """(township, village, village code, urban?, weight) for every village of the samples' 武定县 roster
+    (real villages of the national list: make_roster.VILLAGES)."""
+    return [(township, name, code, urban, count)
+            for township, villages in VILLAGES.items() for name, code, _, urban, count in villages]
 
 
 def _village_blocks(rows: int) -> list[tuple[str, str, str, bool, int]]:

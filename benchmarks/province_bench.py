@@ -52,7 +52,7 @@ def counties() -> dict[str, str]:
 
 
 def write_regions(path: Path, townships: dict[str, list]) -> Path:
-    """regions.csv for the fictional counties, in the shape of datasets/regions.csv."""
+    """The bureau's own regions file (the spec's `regions:`) adding the fictional counties to the national list."""
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(["code", "name", "level", "parent_code", "aliases"])

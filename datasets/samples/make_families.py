@@ -49,7 +49,7 @@ write_xlsx, write_xls, write_csv = make_samples.write_xlsx, make_samples.write_x
 
 FULL_WIDTH = str.maketrans("0123456789.", "０１２３４５６７８９．")
 
-# Spreadsheet spelling -> official name (datasets/regions.csv).
+# Spreadsheet spelling -> official name (the national division code list, datasets/divisions/).
 REGIONS = {"楚雄州": "楚雄彝族自治州", "武定县": "武定县", "元谋县": "元谋县", "禄丰市": "禄丰市"}
 
 # Made-up personal data in footers: must never reach any output.
@@ -810,12 +810,6 @@ MOUDING_FIELDS = ["rural_households", "rural_persons", "rural_amount",
                   "urban_households", "urban_persons", "urban_amount",
                   "tekun_persons", "tekun_amount", "medical_cases"]
 MOUDING_FILE = "relief-other-template/牟定县2024年一季度城乡低保统计.xlsx"
-# regions.csv rows the relief spec needs before it can read the file (not added by this script).
-MOUDING_REGIONS = ["532323000000,牟定县,county,532300000000,"] + [
-    f"532323{code}000,{name},township,532323000000," for code, name in
-    zip(["101", "102", "103", "104", "201", "202"], MOUDING_TOWNSHIPS)]
-
-
 def mouding_figures(seed: int = SEED) -> dict[tuple[str, str], dict[str, dict]]:
     """('牟定县', period) -> township -> fields; amounts in 元 (whole yuan), medical_cases included."""
     rng = random.Random(seed + 3)
@@ -889,7 +883,7 @@ def generate(outdir: Path = HERE) -> dict:
      "budgets": [records], "budget_totals": [{county_name, year, table, label, budget_amount, final_amount}],
      "relief_other_template": {("牟定县", period): {township: {field: value}}}   (amounts in 元),
      "relief_other_template_medical": {("牟定县", period): {township: 医疗救助人次}},
-     "files": [relpaths], "broken": BROKEN, "mouding_regions": [regions.csv rows]}
+     "files": [relpaths], "broken": BROKEN}
     All money in the truth is in 元 except where said; standards amounts are as stated.
     """
     outdir = Path(outdir)
@@ -920,7 +914,7 @@ def generate(outdir: Path = HERE) -> dict:
     return {"standards": standards, "standards_by_file": standards_by_file,
             "lottery": _lottery_truth(projects), "budgets": budgets, "budget_totals": budget_totals,
             "relief_other_template": relief, "relief_other_template_medical": medical,
-            "files": files, "broken": dict(BROKEN), "mouding_regions": list(MOUDING_REGIONS)}
+            "files": files, "broken": dict(BROKEN)}
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ Two months (2024-02, 2024-03) of 城乡低保 and 特困供养 households, one r
 狮山镇, 猫街镇 and 插甸镇 in one .xlsx with a sheet per month (title row, unit line, two-level
 header, township cells merged down, a 合计 row, a 填表人/联系电话 footer); 高桥镇 as GBK CSV
 exports, one per month, in 万元 and with the township written once. IDs are text, a few are
-Excel-mangled (stored as numbers), some in full-width digits, two old 15-digit ones. 大麦地村
-has a single household; 插甸镇 supports two 特困供养 persons. Every value is invented.
+Excel-mangled (stored as numbers), some in full-width digits, two old 15-digit ones. 花桥村
+has a single household; 插甸镇 supports two 特困供养 persons. The villages are real (their codes are
+the national list's); every household and every value is invented.
 
 `generate()` returns the truth: the aggregates, the linkage counts and every secret (names,
 IDs, phones, bank accounts, addresses), so tests can prove none of it leaves.
@@ -26,18 +27,24 @@ SEED = 20240229
 PERIODS = ["2024-02", "2024-03"]
 COUNTY = ("532329000000", "武定县")
 TOWNSHIPS = {"狮山镇": "532329101000", "高桥镇": "532329102000", "猫街镇": "532329103000", "插甸镇": "532329104000"}
-# village (official name, code, as written in the roster) -> (urban?, households); 特困 counts apart.
+# village (official name in the national list, code, as written in the roster) -> (urban?, households);
+# 特困 counts apart. Real villages of 武定县 (统计用区划代码); the households are invented.
 VILLAGES = {
-    "狮山镇": [("正续社区", "532329101001", "正续社区", True, 12), ("西和社区", "532329101002", "西和社区", True, 8),
-            ("大西邑村", "532329101201", "大西邑村委会", False, 10)],
-    "猫街镇": [("猫街村", "532329103201", "猫街村", False, 9), ("咪三咱村", "532329103202", "咪三咱村委会", False, 7),
-            ("海子村", "532329103203", "海子村", False, 6)],
-    "插甸镇": [("插甸村", "532329104201", "插甸村", False, 8), ("小村", "532329104202", "小村", False, 5),
-            ("老滔村", "532329104203", "老滔村", False, 6)],
-    "高桥镇": [("高桥村", "532329102201", "高桥村委会", False, 10), ("勒外村", "532329102202", "勒外村", False, 7),
-            ("大麦地村", "532329102203", "大麦地村", False, 1)],
+    "狮山镇": [("东岳社区居民委员会", "532329101001", "东岳社区", True, 12),
+            ("西门社区居民委员会", "532329101002", "西门社区居委会", True, 8),
+            ("狮山村民委员会", "532329101201", "狮山村委会", False, 10)],
+    "猫街镇": [("猫街村民委员会", "532329103201", "猫街村", False, 9),
+            ("仓房村民委员会", "532329103202", "仓房村委会", False, 7),
+            ("百子村民委员会", "532329103203", "百子村", False, 6)],
+    "插甸镇": [("插甸村民委员会", "532329104201", "插甸村", False, 8),
+            ("安德村民委员会", "532329104202", "安德村", False, 5),
+            ("古普村民委员会", "532329104203", "古普村", False, 6)],
+    "高桥镇": [("高桥村民委员会", "532329102201", "高桥村委会", False, 10),
+            ("勒外村民委员会", "532329102206", "勒外村", False, 7),
+            ("花桥村民委员会", "532329102203", "花桥村", False, 1)],
 }
-TEKUN = {"狮山镇": ("大西邑村", 1), "猫街镇": ("海子村", 3), "插甸镇": ("老滔村", 2)}   # township -> (village, persons)
+TEKUN = {"狮山镇": ("狮山村民委员会", 1), "猫街镇": ("百子村民委员会", 3),
+         "插甸镇": ("古普村民委员会", 2)}   # township -> (village, persons)
 CSV_TOWNSHIP = "高桥镇"
 SURNAMES = "李王张刘陈杨赵黄周吴徐孙朱马胡郭何高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁任卢姚沈钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常"
 GIVEN = "建国秀英玉兰志强桂芳永福明华春梅德荣文军红霞国华海燕丽娟家成兴旺金凤绍光正才光荣世忠学文朝林云昌发贵春林丽芬自美开明"
@@ -137,7 +144,8 @@ def _months(rng: random.Random) -> dict[str, list[Household]]:
     used = {h.id18 for h in february}
     gone = set(rng.sample(range(len(february)), 3))
     march = [h for i, h in enumerate(february) if i not in gone]
-    for township, village in (("狮山镇", "正续社区"), ("猫街镇", "猫街村"), ("插甸镇", "小村"), ("高桥镇", "勒外村")):
+    for township, village in (("狮山镇", "东岳社区居民委员会"), ("猫街镇", "猫街村民委员会"), ("插甸镇", "安德村民委员会"),
+                              ("高桥镇", "勒外村民委员会")):
         _, code, written, urban, _ = next(v for v in VILLAGES[township] if v[0] == village)
         size = rng.choice([1, 2, 3])
         march.append(_household(rng, used, township, village, code, written, size,

@@ -3,7 +3,8 @@
 Checks, in order: the portal (reachable, CKAN version), its plugins and the `gongkai_datastore_load`
 action, the API token (valid, sysadmin or allowed to create datasets in every spec's organization),
 the DataStore (`datastore_search_sql` answers `SELECT 1`), Prefect's API, free disk space under the
-output folder and the portal's FileStore, and the versions of the libraries that matter.
+output folder and the portal's FileStore, the national division code list (its year and source, and
+which specs use which year and own regions file), and the versions of the libraries that matter.
 
 The token is never printed: only where it came from (`PortalSettings.token_source`).
 Exit status: 0 when nothing is wrong (warnings allowed), 3 when the portal or the token fails,
@@ -74,7 +75,8 @@ class Portal:
 
 
 def run_checks() -> list[Check]:
-    return list(_portal_checks()) + [_prefect_check()] + list(_disk_checks()) + [_versions_check()]
+    return (list(_portal_checks()) + [_prefect_check()] + list(_disk_checks()) + [_divisions_check()]
+            + [_versions_check()])
 
 
 def exit_code(checks: list[Check]) -> int:
@@ -244,6 +246,29 @@ def _local_storage_path() -> Path | None:
         if key.strip() == "ckan.storage_path" and value.strip():
             return Path(value.strip())
     return None
+
+
+def _divisions_check() -> Check:
+    """The national division code list the specs resolve names against: its year and where it came from."""
+    from gongkai import divisions
+    from gongkai.spec import available, load_spec
+
+    years = divisions.shipped_years()
+    if not years or not divisions.table_path(years[-1]).is_file():
+        return Check("divisions", PROBLEM, "没有全国区划代码表 / no national division code list in datasets/divisions/",
+                     "从仓库恢复 datasets/divisions/ / restore datasets/divisions/ from the repository")
+    used = {}
+    for name in available():
+        try:
+            spec = load_spec(name)
+        except Exception:  # noqa: BLE001 - a broken spec is `gongkai spec check`'s business
+            continue
+        used.setdefault(spec.divisions, []).append(name + (f" (+ {spec.regions})" if spec.regions else ""))
+    counts = divisions.metadata(years[-1])["counts"]
+    detail = (f"{divisions.describe(years[-1])}; {counts['county']} 县级 counties, {counts['township']} 乡级 "
+              f"townships, {counts['village']} 村级 villages; "
+              + "; ".join(f"{year}: {', '.join(names)}" for year, names in sorted(used.items())))
+    return Check("divisions", OK, "区划代码 / division codes: " + detail)
 
 
 def _versions_check() -> Check:

@@ -17,6 +17,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from gongkai.divisions import table_path
 from gongkai.package import SERIES, Layout, layout_for, sha256
 from gongkai.publish import connect
 from gongkai.report import RunReport
@@ -44,6 +45,7 @@ def fingerprint(spec: Spec, files: list[Path], period: str, related: list[Spec] 
     earlier = [p for p in layout_for(spec).published_periods() if p < period]
     parts = [f"code:{code_version()}", _file_part("spec", spec.path), _file_part("schema", spec.schema_path),
              _file_part("suite", spec.suite_path), _file_part("regions", spec.regions_path),
+             _file_part("divisions", table_path(spec.divisions)),
              f"period:{period}", *(_file_part("source", Path(f)) for f in sorted(files))]
     parts += [f"earlier:{p}:{_recorded_value(spec, p)}" for p in earlier]
     for other in related:   # a cross-table check reads another dataset's published series

@@ -70,10 +70,29 @@ KINDS: dict[str, Kind] = {
         "核对该单元格", "check the cell"),
     "unknown-county": Kind(
         E, "无法确定所属县（市、区）：{name}", "cannot tell which county this is: {name}",
-        "在标题中写明县名，或在 datasets/regions.csv 中登记", "name the county in the title or add it to datasets/regions.csv"),
+        "在标题中写明县（市、区）的规范名称（如 武定县），或在规格中设置 source.county；不在全国区划代码表中的单位"
+        "（开发区、管委会）登记在本数据集自己的区划文件中（规格的 regions: 键，见 README）",
+        "write the county's official name in the title (e.g. 武定县) or set source.county in the spec; a unit the "
+        "national list lacks (a development zone, a 管委会) goes in the dataset's own regions file, the one its "
+        "spec's `regions:` key names (see README)"),
+    "ambiguous-county": Kind(
+        E, "“{name}”可指多个县（市、区）：{candidates}", "'{name}' could be any of several counties: {candidates}",
+        "在标题中同时写明所属州（市）或省（如 石家庄市新华区），或在规格中设置 source.county",
+        "write the prefecture or province with it in the title (e.g. 石家庄市新华区), or set source.county in the spec"),
     "unknown-region": Kind(
         E, "“{name}”不在 {county} 的区划代码表中", "'{name}' is not in the division code list of {county}",
-        "改为规范名称，或在 datasets/regions.csv 中登记别名", "use the official name or add an alias to datasets/regions.csv"),
+        "改为全国区划代码表中的规范名称；表中没有的单位（开发区、管委会）或本地写法，登记在本数据集自己的区划文件中"
+        "（规格的 regions: 键所指的 CSV，放在规格旁，见 README）",
+        "use the official name of the national division code list; a unit the list lacks (a development zone, a "
+        "管委会) or a local spelling goes in the dataset's own regions file, the CSV beside the spec that its "
+        "`regions:` key names (see README)"),
+    "ambiguous-region": Kind(
+        E, "“{name}”在 {county} 可指多个单位：{candidates}", "'{name}' could be more than one unit of {county}: "
+        "{candidates}", "写出完整的规范名称", "write the full official name"),
+    "region-name-slip": Kind(
+        W, "“{name}”按 {county} 的“{official}”（{code}）处理，名称不完全一致；本表同样写法的单元格同样处理",
+        "'{name}' was read as {official} ({code}) of {county}, the one unit it can mean; cells of this sheet "
+        "written the same way are read the same", "改为提示中的规范名称", "write the official name the message gives"),
     "duplicate-region": Kind(
         E, "“{name}”在同一月份出现多次", "'{name}' appears more than once in the same month",
         "删除重复行", "remove the duplicate row"),

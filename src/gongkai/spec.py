@@ -18,6 +18,7 @@ import yaml
 from frictionless import Schema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from gongkai.divisions import latest_year, read_own, shipped_years
 from gongkai.schema import load_schema, with_flags
 from gongkai.suite import Suite, load_suite
 
@@ -272,7 +273,12 @@ class Spec(_Model):
     name: str = Field(description="Dataset name: the file is datasets/<name>.yaml.")
     schema_: str = Field(alias="schema", description="Frictionless Table Schema (YAML), relative to the repo.")
     suite: str | None = Field(default=None, description="Quality suite (YAML), relative to the repo.")
-    regions: str = Field(default="datasets/regions.csv", description="Division codes and name aliases.")
+    divisions: int = Field(default_factory=latest_year, description="Year of the national division code list "
+                           "(统计用区划代码) the names resolve against: one shipped under datasets/divisions/; "
+                           "default the latest shipped.")
+    regions: str | None = Field(default=None, description="The bureau's own regions file (CSV beside the spec: "
+                                "code,name,level,parent_code,aliases): units the national list lacks (a "
+                                "development zone, a 管委会) and other names for units it has; optional.")
     flow: str | None = Field(default=None, description="A family flow in flows/ when the family does more "
                                                        "than the generic flow (flows/publish_dataset.py).")
     disclosure: Literal["proactive", "on_request", "not_disclosed"] = Field(
@@ -321,6 +327,24 @@ class Spec(_Model):
         missing = [f for f in required if f not in mentioned]
         if missing:
             raise ValueError(f"a roster aggregated to {self.roster.level} level needs columns for {', '.join(missing)}")
+        return self
+
+    @field_validator("divisions")
+    @classmethod
+    def _divisions_shipped(cls, year: int) -> int:
+        if year not in shipped_years():
+            raise ValueError(f"no national division code list of {year} is shipped (datasets/divisions/ has "
+                             f"{', '.join(map(str, shipped_years())) or 'none'})")
+        return year
+
+    @model_validator(mode="after")
+    def _regions_readable(self) -> Spec:
+        path = self.regions_path
+        if path is not None:
+            if not path.is_file():
+                raise ValueError(f"the regions file {self.regions} does not exist (looked for {path}: beside the "
+                                 "spec, else relative to the repository)")
+            read_own(path)     # a malformed row is refused here, with its line
         return self
 
     @model_validator(mode="after")
@@ -392,8 +416,8 @@ class Spec(_Model):
         return [checks["within_standard"]["dataset"]] if "within_standard" in checks else []
 
     @property
-    def regions_path(self) -> Path:
-        return self.resolve(self.regions)
+    def regions_path(self) -> Path | None:
+        return self.resolve(self.regions) if self.regions else None
 
     @property
     def source_directory(self) -> Path:

@@ -473,7 +473,7 @@ def _layout_cases(tmp: Path) -> list[Case]:
     s = march()
     s.rows[0][0] = "某某县2024年3月城乡低保情况统计表"
     s.rows[1][0] = "填报单位：某某县民政局"
-    case("layout-county-unknown", s, "a county not in regions.csv (某某县)",
+    case("layout-county-unknown", s, "a county not in the division code list (某某县)",
          expected=[("unknown-county", at("layout-county-unknown.xlsx", "A1"))])
 
     s = march()

@@ -8,7 +8,6 @@ footer with the preparer's name and phone. It goes through the one generic flow
 
 from __future__ import annotations
 
-import csv
 import random
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 from openpyxl import Workbook
 
 from gongkai.cli import _load_flow
+from gongkai.divisions import latest_year, national
 from gongkai.publish import connect
 from gongkai.settings import portal_settings
 
@@ -31,8 +31,8 @@ PERSONAL = ["马某某", "13800006666"]
 
 
 def townships() -> list[str]:
-    with (REPO / "datasets" / "regions.csv").open(encoding="utf-8") as f:
-        return [r["name"] for r in csv.DictReader(f) if r["parent_code"] == COUNTY_CODE]
+    """Every township of the county in the national division code list."""
+    return [d.name for d in national(latest_year()) if d.parent_code == COUNTY_CODE]
 
 
 def quarter_figures(rng: random.Random) -> dict[str, dict[str, int]]:

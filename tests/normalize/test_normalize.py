@@ -12,7 +12,7 @@ from gongkai.spec import load_spec
 
 SPEC = load_spec("relief-recipients")
 PERIODS = ["2024-01", "2024-02", "2024-03"]
-COUNTY_CODES = {"武定县": "532329000000", "元谋县": "532328000000", "禄丰市": "532331000000"}
+COUNTY_CODES = {"武定县": "532329000000", "元谋县": "532328000000", "禄丰市": "532302000000"}
 AMOUNTS = ["urban_amount", "rural_amount", "tekun_amount", "temporary_amount"]
 COUNTS = ["urban_households", "urban_persons", "rural_households", "rural_persons",
           "tekun_persons", "temporary_cases"]
@@ -102,8 +102,8 @@ def test_frame_has_the_schema_fields_and_types(tables):
 
 def test_aliases_and_stray_spaces_resolve_to_official_names(tables):
     frame = tables["2024-03"][0].frame.set_index("region_name")
-    assert frame.loc["东坡傣族乡", "region_code"] == "532329204000"   # written 东坡乡
-    assert frame.loc["一平浪镇", "region_code"] == "532331105000"     # written 一平浪
+    assert frame.loc["东坡傣族乡", "region_code"] == "532329208000"   # written 东坡乡
+    assert frame.loc["一平浪镇", "region_code"] == "532302105000"     # written 一平浪
     assert frame.loc["猫街镇", "region_code"] == "532329103000"       # written 猫街 镇
 
 

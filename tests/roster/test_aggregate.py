@@ -60,7 +60,7 @@ def test_the_published_frame_has_the_contract_columns_and_no_roster_field(tables
 
 def test_the_village_with_one_household_and_the_small_tekun_township_are_there(tables):
     frame = tables["2024-03"][0].frame
-    village = frame[(frame.region_name == "大麦地村") & (frame.category == "农村低保")]
+    village = frame[(frame.region_name == "花桥村民委员会") & (frame.category == "农村低保")]
     assert village.households.tolist() == [1]
     tekun = frame[(frame.region_name == "插甸镇") & (frame.category == "特困供养")]
     assert tekun.persons.tolist() == [2]

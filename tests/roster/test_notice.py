@@ -30,8 +30,8 @@ def test_one_xlsx_and_one_html_per_village_and_the_folder_is_printed(notices):
     villages = {(h.township, h.village) for h in truth.households["2024-03"]}
     assert len(list(out.glob("*.xlsx"))) == len(list(out.glob("*.html"))) == len(villages)
     assert str(out) in " ".join(result.output.split()) and "不上传" in result.output
-    single = (out / "2024-03-高桥镇-大麦地村-公示.html").read_text(encoding="utf-8")
-    assert "武定县高桥镇大麦地村2024年3月农村低保对象公示" in single and "size: A4" in single
+    single = (out / "2024-03-高桥镇-花桥村民委员会-公示.html").read_text(encoding="utf-8")
+    assert "武定县高桥镇花桥村民委员会2024年3月农村低保对象公示" in single and "size: A4" in single
 
 
 def test_each_household_is_listed_masked_with_its_size_and_amount(notices):

@@ -33,7 +33,7 @@ def broken(rosters, tmp_path, hmac_key, monkeypatch):
     bad = sheet.cell(third, ID_COL).value
     sheet.cell(third, ID_COL).value = bad[:-1] + ("1" if bad[-1] != "1" else "2")  # a wrong check character
     sheet.cell(third + 1, AMOUNT_COL).value = "壹佰元"                            # an amount in words
-    sheet.cell(third + 2, VILLAGE_COL).value = "不存在村"                          # a village not in regions.csv
+    sheet.cell(third + 2, VILLAGE_COL).value = "不存在村"                          # a village not in the division code list
     path = tmp_path / "武定县花名册2024年.xlsx"
     workbook.save(path)
     secrets = [sheet.cell(r, c).value for r in (first, second, third, third + 1, third + 2) for c in (4, 6, 10, 11, 12)]

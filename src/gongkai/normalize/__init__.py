@@ -89,7 +89,7 @@ class _Run:
     def __init__(self, spec: Spec, problems: Problems):
         self.spec, self.problems = spec, problems
         self.fields = schema_fields(spec)
-        self.regions = load_regions(spec.regions_path)
+        self.regions = load_regions(spec.divisions, spec.regions_path)
         self.matcher = HeaderMatcher(spec.source)
 
     def sheets_of(self, path: Path, period: str | None):

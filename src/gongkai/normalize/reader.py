@@ -9,7 +9,7 @@ from gongkai.personal import (KIND_LABELS, is_person_level, mask_as, personal_co
 from gongkai.extract import CellError, Sheet, cell_ref
 from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock, HeaderMatcher, find_header
 from gongkai.normalize.rows import SheetResult, TableBody
-from gongkai.normalize.regions import County, Regions
+from gongkai.normalize.regions import County, CountyHit, Regions, Resolution
 from gongkai.normalize.text import (as_text, compact, find_period, find_unit_line, fold, header_label,
                                     invisible_characters, parse_date, parse_number, strip_invisible)
 from gongkai.normalize.units import MONEY, parse_unit
@@ -103,6 +103,7 @@ class SheetReader:
         self.zero_values = {compact(z) for z in self.src.zero_values} | {fold(compact(z)) for z in self.src.zero_values}
         rows = self.src.rows
         self.patterns = {role: re.compile(getattr(rows, role)) for role in ("total", "subtotal", "child", "footer")}
+        self.context: list[str] = [sheet.file.stem]   # texts naming the sheet's place: its title cells, file name
 
     # -- the sheet as a whole ----------------------------------------------------------------
 
@@ -205,27 +206,60 @@ class SheetReader:
 
     def _sheet_county(self, header: HeaderBlock) -> tuple[County | None, Where | None]:
         """The county of a sheet (title, file name or the spec), unless a column or county rows give it."""
-        if "county_code" not in self.types or "county_name" in header.found or self.src.rows.county_rows:
-            return None, None
         sheet = self.sheet
-        if self.src.county:
-            county = self.regions.county_named(self.src.county)
-            if county is None:
-                self.problems.add("unknown-county", Where(field="source.county"), name=self.src.county)
-            return county, Where(sheet.file.name, sheet.name, "", "county")
         title_cells = [(r, c, as_text(v)) for r, row in enumerate(sheet.rows[:header.row])
                        for c, v in enumerate(row) if v is not None]
+        self.context = [text for _, _, text in title_cells] + [sheet.file.stem]
+        if "county_code" not in self.types or "county_name" in header.found or self.src.rows.county_rows:
+            return None, None
+        if self.src.county:
+            where = Where(sheet.file.name, sheet.name, "", "county")
+            hit = self.regions.county_named(self.src.county) or self.regions.find_county(self.src.county)
+            self.county_problem(hit, Where(field="source.county"), self.src.county)
+            return hit.county, where
+        places = []
         for source in self.src.county_from:
             if source == "title":
-                for r, c, text in title_cells:
-                    if county := self.regions.find_county(compact(text)):
-                        return county, sheet.where(r, c)
-            if source == "file" and (county := self.regions.find_county(compact(sheet.file.stem))):
-                return county, Where(sheet.file.name)
+                places += [(text, sheet.where(r, c)) for r, c, text in title_cells]
+            if source == "file":
+                places.append((sheet.file.stem, Where(sheet.file.name)))
+        ambiguous = None
+        for text, where in places:
+            hit = self.regions.find_county(text, self.context)
+            if hit:
+                return hit.county, where
+            ambiguous = ambiguous or (hit.candidates and (hit, where))
+        if ambiguous:
+            hit, where = ambiguous
+            self.county_problem(hit, where, hit.mention)
+            return None, where
         title = title_cells[0][2] if title_cells else sheet.file.name
         where = sheet.where(title_cells[0][0], title_cells[0][1]) if title_cells else Where(sheet.file.name)
         self.problems.add("unknown-county", where, name=title)
         return None, where
+
+    def county_problem(self, hit: CountyHit, where: Where, written: str) -> None:
+        """Say what is wrong with the county a text names: nothing, a slip (a warning), two counties or none."""
+        regions = self.regions
+        if hit.candidates:
+            self.problems.add("ambiguous-county", where, name=hit.mention or written,
+                              candidates=regions.candidates_text(c.code for c in hit.candidates))
+        elif hit.county is None:
+            self.problems.add("unknown-county", where, name=written)
+        elif hit.slip:
+            self.problems.add("region-name-slip", where, name=written, official=hit.county.name,
+                              code=hit.county.code, county=regions.full_name(hit.county.parent_code))
+
+    def region_problem(self, found: Resolution, where: Where, written: str, within: str) -> None:
+        """Say what is wrong with a township's (or village's) name: nothing, a slip, two units or none."""
+        if found.candidates:
+            self.problems.add("ambiguous-region", where, name=written, county=within,
+                              candidates="、".join(f"{name}（{code}）" for code, name in found.candidates))
+        elif not found:
+            self.problems.add("unknown-region", where, name=written or "（空）", county=within)
+        elif found.slip:
+            self.problems.add("region-name-slip", where, name=written, official=found.name, code=found.code,
+                              county=within)
 
     def _unit_line(self, header: HeaderBlock) -> str | None:
         """The money unit of a 单位：户、人、万元 line above the header, if there is one."""

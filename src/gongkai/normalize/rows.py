@@ -196,9 +196,14 @@ class TableBody:
         first_text = next((compact(v) for v in row if v is not None and compact(v)), "")
         if self.patterns["footer"].search(first_text):   # 填表人 in a value column's cell
             return "footer"
-        if self.src.rows.county_rows and any(self.reader.regions.county_named(t) for t in labels):
+        if self.src.rows.county_rows and any(self._county_of_row(t) for t in labels):
             return "county"
         return "data"
+
+    def _county_of_row(self, label: str) -> County | None:
+        """The county a row's label names exactly (武定县, 禄丰县): a township's name is never read as one."""
+        hit = self.reader.regions.county_named(label, self.reader.context, slips=False)
+        return hit.county
 
     def _is_heading(self, r: int) -> bool:
         """A row that only names a category (fill-down column) heads the rows below it."""
@@ -329,15 +334,15 @@ class TableBody:
 
     def _place(self, record: dict, r: int) -> bool:
         """Fill the county and region fields of a record; False if the row cannot be placed."""
-        sheet, regions = self.sheet, self.reader.regions
+        sheet, reader = self.sheet, self.reader
         found = self.header.found
         if "county_name" in found and record.get("county_name"):
-            county = regions.county_named(record["county_name"])
-            if county is None:
-                self.problems.add("unknown-county", sheet.where(r, found["county_name"].col, "county_name"),
-                                  name=record["county_name"])
+            where = sheet.where(r, found["county_name"].col, "county_name")
+            hit = reader.regions.county_named(record["county_name"], reader.context)
+            reader.county_problem(hit, where, record["county_name"])
+            if hit.county is None:
                 return True
-            self.county = county
+            self.county = hit.county
         if "county_code" in self.types:
             if self.county is None:
                 return "county_name" in found
@@ -345,13 +350,13 @@ class TableBody:
         if "region_name" in found:
             spelled = record.get("region_name") or ""
             township = self.county.township(spelled) if self.county else None
-            if township is None:
-                if self.county is not None:
-                    self.problems.add("unknown-region", sheet.where(r, found["region_name"].col, "region_name"),
-                                      name=spelled or "（空）", county=self.county.name)
-                record["region_code"] = None
+            if self.county is not None:
+                reader.region_problem(township, sheet.where(r, found["region_name"].col, "region_name"), spelled,
+                                      self.county.name)
+            if township:
+                record["region_code"], record["region_name"] = township.pair
             else:
-                record["region_code"], record["region_name"] = township
+                record["region_code"] = None
         return True
 
     def _append(self, record: dict, r: int, row_cols: dict) -> int:
@@ -407,7 +412,7 @@ class TableBody:
         self.last_stating = (check.values, check.cells, check.where, check.label)
 
     def _county_row(self, r: int, labels: list[str], has_values: bool) -> None:
-        county = next(c for t in labels if (c := self.reader.regions.county_named(t)))
+        county = next(c for t in labels if (c := self._county_of_row(t)))
         self.county = county
         self.block_start = len(self.result.records)
         if has_values:

@@ -268,12 +268,8 @@ class RosterSheet:
         if key in self.known:
             return self.known[key]
         text = as_text(raw or "").strip()
-        township = self.county.township(text)
-        if key and township is not None:
-            self.known[key] = township
-        if township is None:
-            self.problems.add("unknown-region", self._at(r, "township"), name=text or "—", county=self.county.name)
-        return township
+        found = self.county.township(text)
+        return self._resolved(found, key, self._at(r, "township"), text, self.county.name)
 
     def _village(self, r: int, township: tuple[str, str]) -> tuple[str, str] | None:
         raw = self._cell(r, "village")
@@ -281,13 +277,18 @@ class RosterSheet:
         if key in self.known:
             return self.known[key]
         text = as_text(raw or "").strip()
-        village = self.county.village(township[0], text)
-        if key and village is not None:
-            self.known[key] = village
-        if village is None:
-            self.problems.add("unknown-region", self._at(r, "village"), name=text or "—",
-                              county=f"{self.county.name}{township[1]}")
-        return village
+        found = self.county.village(township[0], text)
+        return self._resolved(found, key, self._at(r, "village"), text, f"{self.county.name}{township[1]}")
+
+    def _resolved(self, found, key, where: Where, text: str, within: str) -> tuple[str, str] | None:
+        """A place name's (code, official name), its problem said at its cell. A slip (高桥乡 for 高桥镇) is
+        said once, at its first cell, and its text remembered; an unknown name is said at every cell."""
+        self.reader.region_problem(found, where, text or "—", within)
+        if not found:
+            return None
+        if key:
+            self.known[key] = found.pair
+        return found.pair
 
     def _check_total(self, r: int, households: list[Household]) -> None:
         """A 合计 row checks the rows above it: persons and amount."""
