@@ -77,7 +77,7 @@ KINDS: dict[str, Kind] = {
         "删除重复行", "remove the duplicate row"),
     "missing-total": Kind(
         W, "没有合计行，无法核对各行之和", "no 合计 (total) row, so the rows cannot be checked against it",
-        "在表末保留合计行", "keep the total row at the bottom"),
+        "保留合计行（表头下或表末均可）", "keep the 合计 (total) row, under the header or at the bottom"),
     "sum-mismatch": Kind(
         E, "{label}行“{field}”为 {total}，各组成部分之和为 {parts}（差 {difference}）",
         "the {label} row says {total} for '{field}' but its parts add up to {parts} (off by {difference})",

@@ -76,9 +76,11 @@ class Rows(_Model):
     """What the rows under the header are: patterns are regular expressions on a row's label cells."""
 
     total: str = Field(default=r"^(全县|全市|全州|全乡|全镇|总)?(合计|总计)[:：]?$",
-                       description="Total row: checked against the sum of the data rows, not published.")
+                       description="Total row: checked against the sum of the data rows, below it (right "
+                                   "under the header) or above it, not published.")
     subtotal: str = Field(default=r"^(小计|.{1,12}小计)$",
-                          description="Subtotal: checked against the rows since the previous subtotal.")
+                          description="Subtotal: checked against its block's rows, up to the next subtotal "
+                                      "when the first one leads its block, else since the previous one.")
     child: str = Field(default=r"^其中[:：]?", description="Of-which rows (其中): children of the row "
                                                            "above, checked to be at most the parent.")
     footer: str = Field(default=r"^(填表人|填报人|制表人|审核人|经办人|统计人|分管领导|联系电话|联系人|负责人|单位负责人|备注|说明|注[:：]|注\d)",
