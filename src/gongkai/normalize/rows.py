@@ -94,6 +94,7 @@ class TableBody:
         self.entries: list[tuple[str, object]] = []
         self.stated: list[tuple[SumCheck, int, list[int]]] = []   # check, its row, its 其中 rows
         self.column_decimals: dict[int, int] = {}
+        self.row_unit_columns = any(found.column.unit_of for found in header.found.values())
         self.children_of: SumCheck | None = None
         self.last_stating: tuple[dict, dict, Where, str, int] | None = None   # values, cells, where, label, row
         self.merged_reported: set = set()
@@ -469,7 +470,8 @@ class TableBody:
                 check.rounding = {total: sum(self._allowance(r, name) for name in (total, *check.columns))}
                 continue
             rows = [r, *child_rows, *(self.result.rows[m] for m in check.members)]
-            check.rounding = {name: sum(self._allowance(x, name) for x in rows) for name in check.values}
+            check.rounding = {name: sum(self._allowance(x, name) for x in rows) for name in check.values
+                              if self.types.get(name) != "integer"}     # counts: exact
 
     def _allowance(self, r: int, name: str) -> float:
         """How far the figure in row r of a field's column may be from the truth, in published units."""
@@ -482,7 +484,7 @@ class TableBody:
         if not number or decimals is None:
             return 0.0     # empty, a zero mark or 0: nothing there to round
         factor, _, unit = self.factors[name]
-        if (row_unit := self._row_units(r).get(name)) is not None:
+        if self.row_unit_columns and (row_unit := self._row_units(r).get(name)) is not None:
             factor, _, unit = self._factor_pair(name, found.column, row_unit, self.sheet.where(r, found.col, name))
         if factor is None:
             return 0.0

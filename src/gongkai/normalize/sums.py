@@ -9,6 +9,7 @@ that much each; money written to the 元 or finer was counted, not rounded, and 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -61,6 +62,7 @@ def _groups(entries: list[tuple[str, object]], level: int) -> list[list[tuple[st
     return groups
 
 
+@functools.cache     # a column has one unit and a few precisions: asked once per table, not per cell
 def rounding_allowance(decimals: int, unit: str | None, factor: float) -> float:
     """Half the last stated digit of a figure, in published units (factor: stated unit -> published).
 

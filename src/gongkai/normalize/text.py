@@ -186,7 +186,9 @@ def stated_decimals(raw) -> int | None:
     if isinstance(raw, float):
         if math.isnan(raw) or math.isinf(raw) or raw.is_integer():
             return 0
-        return min(-Decimal(repr(raw)).normalize().as_tuple().exponent, MAX_DECIMALS)
+        text = repr(raw)     # the shortest text that gives the value back: no trailing zeros
+        decimals = -Decimal(text).as_tuple().exponent if "e" in text else len(text.partition(".")[2])
+        return min(decimals, MAX_DECIMALS)
     if not isinstance(raw, str):
         return None
     text = fold(compact(raw))
