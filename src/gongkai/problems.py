@@ -98,11 +98,16 @@ KINDS: dict[str, Kind] = {
         "删除重复行", "remove the duplicate row"),
     "missing-total": Kind(
         W, "没有合计行，无法核对各行之和", "no 合计 (total) row, so the rows cannot be checked against it",
-        "在表末保留合计行", "keep the total row at the bottom"),
+        "保留合计行（表头下或表末均可）", "keep the 合计 (total) row, under the header or at the bottom"),
     "sum-mismatch": Kind(
         E, "{label}行“{field}”为 {total}，各组成部分之和为 {parts}（差 {difference}）",
         "the {label} row says {total} for '{field}' but its parts add up to {parts} (off by {difference})",
         "核对该行或其组成部分", "correct this row or its parts"),
+    "column-sum-mismatch": Kind(
+        E, "{label}行“{field}”为 {total}，同行{columns}之和为 {parts}（差 {difference}）",
+        "on the {label} row, '{field}' says {total} but {columns} on the same row add up to {parts} "
+        "(off by {difference})", "核对该合计列或同行各列；若该列不是各列之和，在规格中为它写 sum_of: []",
+        "correct the total column or the columns it sums; if it is not their sum, give it sum_of: [] in the spec"),
     "persons-below-households": Kind(
         E, "“{persons_field}”（{persons}）少于“{households_field}”（{households}）",
         "'{persons_field}' ({persons}) is less than '{households_field}' ({households})",

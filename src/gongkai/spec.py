@@ -61,6 +61,13 @@ class Column(_Model):
                                                           "value on the same row (单位: 元/人·月).")
     normalized: str | None = Field(default=None, description="Also write the value, converted to this "
                                                              "other field's unit, into that field.")
+    sum_of: list[str] | None = Field(default=None, description="A total column (合计, 小计, 总计, 累计): its "
+                                     "value on every row must equal the sum of these fields' columns on "
+                                     "the same row. A `field` that is not in the schema is read only to "
+                                     "be checked, never published. Unset: a 合计/小计/总计/累计 header is "
+                                     "recognised by its siblings (城市/农村/合计 under one parent; 合计/金额 "
+                                     "beside 城市低保/金额 …); `[]`: not a sum (a 累计 that is not the "
+                                     "sum of the columns beside it).")
 
 
 class Unpivot(_Model):
@@ -75,9 +82,11 @@ class Rows(_Model):
     """What the rows under the header are: patterns are regular expressions on a row's label cells."""
 
     total: str = Field(default=r"^(全县|全市|全州|全乡|全镇|总)?(合计|总计)[:：]?$",
-                       description="Total row: checked against the sum of the data rows, not published.")
+                       description="Total row: checked against the sum of the data rows, below it (right "
+                                   "under the header) or above it, not published.")
     subtotal: str = Field(default=r"^(小计|.{1,12}小计)$",
-                          description="Subtotal: checked against the rows since the previous subtotal.")
+                          description="Subtotal: checked against its block's rows, up to the next subtotal "
+                                      "when the first one leads its block, else since the previous one.")
     child: str = Field(default=r"^其中[:：]?", description="Of-which rows (其中): children of the row "
                                                            "above, checked to be at most the parent.")
     footer: str = Field(default=r"^(填表人|填报人|制表人|审核人|经办人|统计人|分管领导|联系电话|联系人|负责人|单位负责人|备注|说明|注[:：]|注\d)",
@@ -304,7 +313,14 @@ class Spec(_Model):
         if self.roster is not None:
             return self._roster_fields_exist()
         fields = {f.name for f in _schema_fields(self.schema_path)}
-        mentioned = [(header, c.field) for header, c in self.source.column_specs]
+        # A total column with `sum_of` may name a field outside the schema: it is read only to be checked.
+        mentioned = [(header, c.field) for header, c in self.source.column_specs if c.sum_of is None]
+        declared = {c.field for _, c in self.source.column_specs}
+        for header, column in self.source.column_specs:
+            for part in column.sum_of or []:
+                if part not in declared or part == column.field:
+                    raise ValueError(f"column {header!r}: sum_of names {part!r}, which no other column of "
+                                     f"source.columns fills{_suggest(part, declared - {column.field})}")
         mentioned += [(header, c.normalized) for header, c in self.source.column_specs if c.normalized]
         if self.source.unpivot:
             mentioned += [("unpivot", self.source.unpivot.into), ("unpivot", self.source.unpivot.value)]

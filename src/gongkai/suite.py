@@ -57,6 +57,7 @@ class Suite:
 
 
 CHECKS = {"sums", "period_over_period", "ratios", "compare", "history", "within_standard"}
+SUMS_PARAMETERS = {"require_total"}
 
 
 def load_suite(path: Path) -> Suite:
@@ -67,6 +68,12 @@ def load_suite(path: Path) -> Suite:
     unknown = set(checks) - CHECKS
     if unknown:
         raise QualityError(f"{path}: unknown checks {sorted(unknown)}; known: {sorted(CHECKS)}")
+    if "tolerance" in (checks.get("sums") or {}):
+        raise QualityError(f"{path}: sums.tolerance is gone: a sum is compared within the rounding of the "
+                           "figures as the sheet states them (README, Quality suites); remove the key")
+    unknown = set(checks.get("sums") or {}) - SUMS_PARAMETERS
+    if unknown:
+        raise QualityError(f"{path}: unknown sums parameters {sorted(unknown)}; known: {sorted(SUMS_PARAMETERS)}")
     return Suite(_rules(path, raw), checks)
 
 

@@ -83,16 +83,31 @@ def test_counts_must_match_the_total_exactly(spec, table):
     assert [(p.slug, p.where.cell, p.params["difference"]) for p in problems] == [("sum-mismatch", "H25", "1")]
 
 
-@pytest.mark.parametrize("off_by", [50.0, -50.0, 100.0, 0.004])
-def test_rounding_to_the_hundredth_of_a_wan_yuan_passes(spec, table, off_by):
-    # Sources round each township's 万元 to 0.01 (100 元); the 合计 may differ from the sum by that.
+# 21 figures (20 townships and the 合计) stated to 0.01 万元: each may be 50 元 off the truth.
+STATED_TO_A_HUNDREDTH_OF_A_WAN = 21 * 50.0
+
+
+@pytest.mark.parametrize("off_by", [50.0, -50.0, 100.0, 0.004, STATED_TO_A_HUNDREDTH_OF_A_WAN,
+                                    -STATED_TO_A_HUNDREDTH_OF_A_WAN])
+def test_a_difference_within_the_rounding_of_the_stated_figures_passes(spec, table, off_by):
+    table.checks[0].rounding["urban_amount"] = STATED_TO_A_HUNDREDTH_OF_A_WAN
     table.checks[0].values["urban_amount"] += off_by
     assert list(run(spec, table)) == []
 
 
-def test_beyond_the_tolerance_fails(spec, table):
-    table.checks[0].values["urban_amount"] += 100.01
+def test_beyond_the_rounding_of_the_stated_figures_fails(spec, table):
+    table.checks[0].rounding["urban_amount"] = STATED_TO_A_HUNDREDTH_OF_A_WAN
+    table.checks[0].values["urban_amount"] += STATED_TO_A_HUNDREDTH_OF_A_WAN + 0.01
     assert [p.slug for p in run(spec, table)] == ["sum-mismatch"]
+
+
+@pytest.mark.parametrize("off_by", [3.0, -0.01])
+def test_money_stated_to_the_yuan_must_add_up_exactly(spec, table, off_by):
+    # No rounding allowance (whole 元, or 元 and 分): a project changed by 3 元 no longer adds up.
+    table.checks[0].values["urban_amount"] += off_by
+    problems = run(spec, table)
+    assert [(p.slug, p.where.cell, p.params["difference"]) for p in problems] == [
+        ("sum-mismatch", "D25", f"{off_by:g}")]
 
 
 def test_a_county_without_a_total_row_is_a_warning(spec):

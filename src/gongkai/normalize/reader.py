@@ -10,6 +10,7 @@ from gongkai.extract import CellError, Sheet, cell_ref
 from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock, HeaderMatcher, find_header
 from gongkai.normalize.rows import SheetResult, TableBody
 from gongkai.normalize.regions import County, CountyHit, Regions, Resolution
+from gongkai.normalize.sums import total_columns
 from gongkai.normalize.text import (as_text, compact, find_period, find_unit_line, fold, header_label,
                                     invisible_characters, parse_date, parse_number, strip_invisible)
 from gongkai.normalize.units import MONEY, parse_unit
@@ -104,6 +105,7 @@ class SheetReader:
         rows = self.src.rows
         self.patterns = {role: re.compile(getattr(rows, role)) for role in ("total", "subtotal", "child", "footer")}
         self.context: list[str] = [sheet.file.stem]   # texts naming the sheet's place: its title cells, file name
+        self.sum_columns: dict[str, list[str]] = {}    # total column -> the fields it sums (sums.total_columns)
 
     # -- the sheet as a whole ----------------------------------------------------------------
 
@@ -133,6 +135,7 @@ class SheetReader:
             return result
         self.header = header
         self._choose_between(header, period)
+        self.sum_columns = total_columns(header, self.types, self.units)   # 合计 columns, checked on every row
         result.provenance["cols"] = {f: found.col for f, found in header.found.items()}
         result.provenance["cols"].update({found.column.normalized: found.col for found in header.found.values()
                                           if found.column.normalized})

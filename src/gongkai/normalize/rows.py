@@ -15,7 +15,8 @@ from gongkai.extract import cell_ref
 from gongkai.normalize.header import Found, HeaderBlock
 from gongkai.normalize.outline import Item, Outline
 from gongkai.normalize.regions import County
-from gongkai.normalize.text import as_text, compact, fold, parse_number
+from gongkai.normalize.sums import assign_members, rounding_allowance
+from gongkai.normalize.text import MAX_DECIMALS, as_text, compact, fold, parse_number, stated_decimals
 from gongkai.normalize.units import conversion
 from gongkai.problems import Where
 from gongkai.spec import Column
@@ -37,13 +38,16 @@ def _found_in(texts: list[str]) -> str:
 
 @dataclass
 class SumCheck:
-    """A row that states a sum of other rows: a 合计, a 小计, a county's own row, a parent item, 其中.
+    """A row that states a sum of other rows (a 合计, a 小计, a county's own row, a parent item, 其中),
+    or a total column's cell that states the sum of the columns beside it (kind "columns").
 
     The quality stage compares `values` with the parts: the frame rows in `members` plus the
-    unpublished rows in `part_values` (其中 children of a relief table are checked, not published).
+    unpublished rows in `part_values` (其中 children of a relief table are checked, not published;
+    for a total column, the other columns' values on the row). They may differ by `rounding`: half
+    the last stated digit of every figure involved (sums.rounding_allowance), 0 when exact.
     """
 
-    kind: str                                   # total | subtotal | county | children | item
+    kind: str                                   # total | subtotal | county | children | item | columns
     where: Where                                # the row's label cell
     label: str                                  # 合计, 小计, 武定县, 公务用车购置及运行费 …
     values: dict[str, float]                    # field -> stated value, published units
@@ -52,6 +56,8 @@ class SumCheck:
     part_values: list[dict[str, float]] = field(default_factory=list)
     exact: bool = True                          # parts must equal the value (else: at most)
     county_code: str | None = None
+    rounding: dict[str, float] = field(default_factory=dict)   # field -> allowed difference, published units
+    columns: list[str] = field(default_factory=list)           # kind "columns": the fields summed
 
 
 @dataclass
@@ -73,7 +79,6 @@ class TableBody:
         self.hierarchy = self.src.rows.hierarchy
         self.outline = Outline()
         self.items: list[tuple[Item, int]] = []       # (item, record index)
-        self.section_start = 0                        # first item after the last 合计
         self.types = reader.types
         self.fill: dict[str, object] = {}
         numeric = {f: found for f, found in header.found.items() if self.types.get(f) in NUMERIC}
@@ -83,12 +88,17 @@ class TableBody:
         self.label_cols = sorted({found.col for f, found in header.found.items() if f not in numeric}
                                  | {c for c in range(first_value)})
         self.factors = self._factors()
-        self.block_start = 0          # first record of the current subtotal block
-        self.county_check: SumCheck | None = None
+        self.sum_columns = reader.sum_columns         # total column -> the fields it sums
+        # Data rows and stating rows in sheet order: which rows each 合计/小计/county row sums is
+        # decided when the table is read to its end (sums.assign_members).
+        self.entries: list[tuple[str, object]] = []
+        self.stated: list[tuple[SumCheck, int, list[int]]] = []   # check, its row, its 其中 rows
+        self.column_decimals: dict[int, int] = {}
+        self.row_unit_columns = any(found.column.unit_of for found in header.found.values())
         self.children_of: SumCheck | None = None
-        self.last_stating: tuple[dict, dict, Where, str] | None = None   # values, cells, where, label
+        self.last_stating: tuple[dict, dict, Where, str, int] | None = None   # values, cells, where, label, row
         self.merged_reported: set = set()
-        self.leading_total: SumCheck | None = None
+        self.has_total = False
         self.last_row: int | None = None              # the last row read as part of the table
         self.interrupted = False                      # a note row cut the table (table-interrupted)
 
@@ -146,20 +156,18 @@ class TableBody:
                                   total=cell_ref(total_at, 0))
                 r += 1
                 continue
-            if role == "total" and not self.result.records and not self.hierarchy:
-                # 合计 right under the header, the rows below it (a common statistical layout).
-                self.leading_total = self._total(r, labels)
-            elif role == "total":
-                self._close_groups()
+            if role == "total":
+                self._close_children()
                 self._total(r, labels)
-                total_at = r
+                if self.result.records:     # a 合计 right under the header totals the rows below: the table goes on
+                    total_at = r
             elif role == "subtotal":
                 self._close_children()
                 self._subtotal(r, labels)
             elif role == "child" and not self.hierarchy:
                 self._child(r, labels)
             elif role == "county":
-                self._close_groups()
+                self._close_children()
                 self._county_row(r, labels, has_values)
             elif not has_values and not self.hierarchy and self._is_heading(r):
                 self._heading(r)
@@ -167,15 +175,14 @@ class TableBody:
                 self._close_children()
                 self._data(r, has_values)
             r += 1
-        if self.leading_total is not None:
-            self.leading_total.members = list(range(len(self.result.records)))
-            total_at = self.leading_total   # the table had its total
-        if truncated is not None and total_at is None:
+        if truncated is not None and not self.has_total:
             self.problems.add("table-truncated", sheet.where(truncated, 0), row=truncated + 1)
-        elif total_at is None:
+        elif not self.has_total:
             self._total_required()
-        self._close_groups()
+        self._close_children()
+        assign_members(self.entries, self._parts)
         self._item_checks()
+        self._set_rounding()
 
     def _total_required(self) -> None:
         """A template with a 合计 row that arrives without one may be cut off at a row boundary:
@@ -234,8 +241,9 @@ class TableBody:
                                              **self._normalized_cols(self.src.unpivot.value, col)})
             return
         index = self._append(base, r, {})
-        self.last_stating = (base, cells_ok, self.sheet.where(r, self.label_cols[0] if self.label_cols else 0),
-                             self._label_text(r))
+        where, label = self.sheet.where(r, self.label_cols[0] if self.label_cols else 0), self._label_text(r)
+        self.last_stating = (base, cells_ok, where, label, r)
+        self._column_checks(r, base, cells_ok, where, label)
         if self.hierarchy:
             self._add_item(r, index, base)
 
@@ -364,6 +372,7 @@ class TableBody:
             self.result.provenance["row_cols"][(r, name)] = col
         self.result.records.append(record)
         self.result.rows.append(r)
+        self.entries.append(("data", len(self.result.records) - 1))
         return len(self.result.records) - 1
 
     def _label_text(self, r: int) -> str:
@@ -385,65 +394,117 @@ class TableBody:
                 values[name] = value
                 cells[name] = where_at()
         where = self.sheet.where(r, self.label_cols[0] if self.label_cols else 0)
-        return SumCheck(kind, where, labels[0] if labels else "", values, cells,
-                        county_code=self.county.code if self.county else None)
+        label = labels[0] if labels else ""
+        if kind != "children":     # a 其中 row's total columns are checked with the row's own figures
+            self._column_checks(r, values, cells, where, label)
+        return SumCheck(kind, where, label, values, cells, county_code=self.county.code if self.county else None)
 
-    def _total(self, r: int, labels: list[str]) -> None:
-        check = self._stating(r, "total", labels)
-        if self.hierarchy:
-            check.members = [index for item, index in self.items[self.section_start:] if item.level == 1]
-            self.section_start = len(self.items)
-        else:
-            check.members = list(range(len(self.result.records)))
-            if self.src.rows.county_rows:
-                check.county_code = None
+    def _sum_row(self, r: int, kind: str, labels: list[str]) -> SumCheck:
+        """A 合计, 小计 or county row: a check whose members are found when the table ends."""
+        check = self._stating(r, kind, labels)
         if check.values:
             self.result.checks.append(check)
-        self.last_stating = (check.values, check.cells, check.where, check.label)
-        self.children_of = None
+        self.stated.append((check, r, []))
+        self.entries.append((kind, check))
+        self.last_stating = (check.values, check.cells, check.where, check.label, r)
         return check
 
+    def _total(self, r: int, labels: list[str]) -> None:
+        check = self._sum_row(r, "total", labels)
+        if self.src.rows.county_rows:
+            check.county_code = None
+        self.has_total = True
+        self.children_of = None
+
     def _subtotal(self, r: int, labels: list[str]) -> None:
-        check = self._stating(r, "subtotal", labels)
-        check.members = list(range(self.block_start, len(self.result.records)))
-        self.block_start = len(self.result.records)
-        if check.values:
-            self.result.checks.append(check)
-        self.last_stating = (check.values, check.cells, check.where, check.label)
+        self._sum_row(r, "subtotal", labels)
 
     def _county_row(self, r: int, labels: list[str], has_values: bool) -> None:
         county = next(c for t in labels if (c := self._county_of_row(t)))
         self.county = county
-        self.block_start = len(self.result.records)
         if has_values:
-            self.county_check = self._stating(r, "county", labels)
-            self.county_check.county_code = county.code
-            self.county_check.members = []
-            self.county_check_start = len(self.result.records)
+            self._sum_row(r, "county", labels).county_code = county.code
+        else:
+            self.entries.append(("county", None))    # still the start of the county's rows
 
     def _child(self, r: int, labels: list[str]) -> None:
         """其中 rows: a breakdown of the row above; checked, not published."""
         if self.children_of is None:
             if self.last_stating is None:
                 return
-            values, cells, where, label = self.last_stating
-            self.children_of = SumCheck("children", where, label, dict(values), dict(cells),
+            values, cells, where, label, row = self.last_stating
+            values = {name: value for name, value in values.items() if name in self.numeric}
+            self.children_of = SumCheck("children", where, label, values, dict(cells),
                                         exact=self.src.rows.children_complete,
                                         county_code=self.county.code if self.county else None)
             self.result.checks.append(self.children_of)
+            self.stated.append((self.children_of, row, []))
         child = self._stating(r, "children", labels)
         self.children_of.part_values.append(child.values)
+        self.stated[-1][2].append(r)
 
     def _close_children(self) -> None:
         self.children_of = None
 
-    def _close_groups(self) -> None:
-        self.children_of = None
-        if self.county_check is not None:
-            self.county_check.members = list(range(self.county_check_start, len(self.result.records)))
-            if self.county_check.values:
-                self.result.checks.append(self.county_check)
-            self.county_check = None
+    def _parts(self, indices: list[int]) -> list[int]:
+        """The records a 合计 or 小计 sums: in a hierarchy only the items whose parent is not among them."""
+        if not self.hierarchy:
+            return indices
+        items = {index: item for item, index in self.items}
+        inside = {id(items[i]) for i in indices if i in items}
+        return [i for i in indices if i in items and (items[i].parent is None or id(items[i].parent) not in inside)]
+
+    def _column_checks(self, r: int, values: dict, cells: dict, where: Where, label: str) -> None:
+        """Every total column of the row against the columns it sums, on the same row."""
+        for total, parts in self.sum_columns.items():
+            if values.get(total) is None or any(values.get(p) is None for p in parts):
+                continue    # an empty or unreadable cell: said already, or nothing stated
+            check = SumCheck("columns", cells.get(total, where), label, {total: values[total]},
+                             {total: cells.get(total, where)}, part_values=[{total: values[p]} for p in parts],
+                             columns=list(parts), county_code=self.county.code if self.county else None)
+            self.result.checks.append(check)
+            self.stated.append((check, r, []))
+
+    # -- how far rounding lets a sum differ --------------------------------------------------------
+
+    def _set_rounding(self) -> None:
+        """Each check's allowed difference: half the last stated digit of its value and of every part."""
+        for check, r, child_rows in self.stated:
+            if check.kind == "columns":
+                [total] = check.values
+                check.rounding = {total: sum(self._allowance(r, name) for name in (total, *check.columns))}
+                continue
+            rows = [r, *child_rows, *(self.result.rows[m] for m in check.members)]
+            check.rounding = {name: sum(self._allowance(x, name) for x in rows) for name in check.values
+                              if self.types.get(name) != "integer"}     # counts: exact
+
+    def _allowance(self, r: int, name: str) -> float:
+        """How far the figure in row r of a field's column may be from the truth, in published units."""
+        found = self.numeric.get(name)
+        if found is None or self.types.get(name) == "integer":
+            return 0.0
+        raw = self.sheet.value(r, found.col)
+        number = parse_number(raw, self.reader.zero_values) if raw is not None else None
+        decimals = stated_decimals(raw)
+        if not number or decimals is None:
+            return 0.0     # empty, a zero mark or 0: nothing there to round
+        factor, _, unit = self.factors[name]
+        if self.row_unit_columns and (row_unit := self._row_units(r).get(name)) is not None:
+            factor, _, unit = self._factor_pair(name, found.column, row_unit, self.sheet.where(r, found.col, name))
+        if factor is None:
+            return 0.0
+        decimals = max(decimals, self._column_decimals(found.col))
+        published = number * factor
+        # The conversion's own rounding to the 分 never counts against the sheet.
+        return rounding_allowance(decimals, unit or self.reader.units.get(name), factor) + abs(round(published, 2) - published)
+
+    def _column_decimals(self, col: int) -> int:
+        """The most decimals a figure of the column is written with: 12.00 is stored as 12.0 in a workbook."""
+        if col not in self.column_decimals:
+            last = self.last_row if self.last_row is not None else len(self.sheet.rows) - 1
+            stated = (stated_decimals(self.sheet.value(r, col)) for r in range(self.header.body_start, last + 1))
+            self.column_decimals[col] = max((d for d in stated if d is not None and d < MAX_DECIMALS), default=0)
+        return self.column_decimals[col]
 
     def _end_at_footer(self, r: int, total_at: int | None) -> None:
         """Footer and note rows never go further; a note inside the table is an interrupted table."""
@@ -484,8 +545,10 @@ class TableBody:
             values = {f: record[f] for f in self.numeric if record.get(f) is not None}
             cells = {f: self.sheet.where(self.result.rows[index], self.numeric[f].col, f) for f in values}
             of_which = any(child.of_which for child in item.children)
-            self.result.checks.append(SumCheck(
+            check = SumCheck(
                 "item", self.sheet.where(self.result.rows[index], self.label_cols[0] if self.label_cols else 0),
                 item.name, values, cells, members=[index_of[id(c)] for c in item.children],
                 exact=not of_which or self.src.rows.children_complete,
-                county_code=self.county.code if self.county else None))
+                county_code=self.county.code if self.county else None)
+            self.result.checks.append(check)
+            self.stated.append((check, self.result.rows[index], []))

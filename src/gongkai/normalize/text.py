@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from decimal import Decimal
 
 WHITESPACE = re.compile(r"\s+")  # \s covers the full-width space U+3000 and non-breaking spaces
 # Characters nobody sees but that make two names differ: zero-width space/joiners, BOM, soft hyphen.
@@ -34,6 +35,9 @@ PLAIN_UNITS = {"元", "千元", "万元", "亿元", "户", "人", "人次", "个
 # Excel keeps 15 significant digits: a bigger number (an ID or account typed without a leading ')
 # has lost its last digits, and printing it as an integer would invent them.
 EXACT_DIGITS = 10 ** 15
+# A figure with more decimals than this was computed (=B5/10000), not typed: it is as exact as
+# anything a sheet states, and float noise (0.30000000000000004) must not count as precision.
+MAX_DECIMALS = 6
 
 
 def as_text(value) -> str:
@@ -166,3 +170,31 @@ def parse_number(raw, zero_values: set[str]) -> float | None:
     if NUMBER.fullmatch(text):
         return float(text)
     return None
+
+
+def stated_decimals(raw) -> int | None:
+    """How many decimals a figure was written with: "1,234,000" -> 0, "27.50" -> 2, 12.34 -> 2, 116.0 -> 0.
+
+    None for an empty cell or a zero mark (—). A number stored in a workbook has the decimals of
+    its value, at most MAX_DECIMALS (12.00 is stored as 12.0: the reader takes a column's
+    precision from its other figures); text has the decimals it shows, trailing zeros included.
+    """
+    if raw is None or isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return 0
+    if isinstance(raw, float):
+        if math.isnan(raw) or math.isinf(raw) or raw.is_integer():
+            return 0
+        text = repr(raw)     # the shortest text that gives the value back: no trailing zeros
+        decimals = -Decimal(text).as_tuple().exponent if "e" in text else len(text.partition(".")[2])
+        return min(decimals, MAX_DECIMALS)
+    if not isinstance(raw, str):
+        return None
+    text = fold(compact(raw))
+    if THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    if not NUMBER.fullmatch(text):
+        return None
+    _, point, decimals = text.partition(".")
+    return min(len(decimals), MAX_DECIMALS) if point else 0

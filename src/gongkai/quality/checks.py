@@ -31,7 +31,7 @@ def check_quality(spec: Spec, table: SourceTable, previous: pd.DataFrame | None,
     check_rules(suite.rules, table, labels, problems)
     measures = _measures(spec, table.frame)
     sums = suite.checks.get("sums") or {}
-    check_sums(table, measures, float(sums.get("tolerance", 0)), labels, problems)
+    check_sums(table, labels, problems)
     if sums.get("require_total", True) and "sums" in suite.checks:
         _missing_totals(table, problems)
     if "ratios" in suite.checks:
@@ -114,34 +114,42 @@ def _rule_params(rule: Rule, row: dict, labels: dict[str, str]) -> dict:
 
 # -- rows that state sums: 合计, 小计, county rows, parent items, 其中 ------------------------------
 
-KIND_LABELS = {"total": "合计", "subtotal": "小计", "county": "县（市）", "item": "上级科目", "children": "上级"}
+KIND_LABELS = {"total": "合计", "subtotal": "小计", "county": "县（市）", "item": "上级科目", "children": "上级",
+               "columns": "本"}
+# Float sums of figures to the 分 are not exact: a difference this small is no difference.
+FLOAT_NOISE = 1e-6
 
 
-def check_sums(table: SourceTable, measures: dict[str, str], tolerance: float,
-               labels: dict[str, str], problems: Problems) -> None:
-    """Every stated sum against its parts: amounts within tolerance 元, counts exactly.
+def check_sums(table: SourceTable, labels: dict[str, str], problems: Problems) -> None:
+    """Every stated sum against its parts, within the rounding of the figures as the sheet states them.
 
-    A 其中 breakdown may be partial, so its parts must only stay at or below the parent.
+    `check.rounding` is that allowance (half the last stated digit of the total and of each part,
+    worked out when the sheet was read; 0 for counts and for money written to the 元). A 其中
+    breakdown may be partial, so its parts must only stay at or below the parent.
     """
     frame = table.frame
     rows, places = [], []
     for check in table.checks:
         member_rows = frame.iloc[check.members] if check.members else frame.iloc[0:0]
         for field, value in check.values.items():
-            if field not in measures or _missing(value):
-                continue
+            if _missing(value) or (field not in frame.columns and not check.part_values):
+                continue   # a total column read only to be checked: its rows' own column checks cover it
             published = pd.to_numeric(member_rows[field], errors="coerce") if field in frame.columns else pd.Series([])
-            if not check.part_values and published.isna().all():
+            if check.members and not check.part_values and published.isna().all():
                 continue   # nothing under it states this figure (a parent item without children's values)
             parts = float(published.sum()) + sum(p.get(field, 0.0) or 0.0 for p in check.part_values)
             difference = round(float(value) - parts, 2)  # to the 分: float sums are not exact
-            allowed = tolerance if measures[field] == "amount" else 0.0
+            allowed = check.rounding.get(field, 0.0) + FLOAT_NOISE
             if abs(difference) <= allowed or (not check.exact and difference >= -allowed):
                 continue
             rows.append((check, field, float(value), parts, difference))
             places.append(check.cells.get(field, check.where))
     for (check, field, value, parts, difference), where in zip(rows, places):
-        if check.exact:
+        if check.kind == "columns":
+            problems.add("column-sum-mismatch", where, label=check.label or KIND_LABELS[check.kind],
+                         field=labels.get(field, field), total=_show(value), parts=_show(parts),
+                         columns="、".join(labels.get(f, f) for f in check.columns), difference=_show(difference))
+        elif check.exact:
             problems.add("sum-mismatch", where, label=check.label or KIND_LABELS[check.kind],
                          field=labels.get(field, field), total=_show(value), parts=_show(parts),
                          difference=_show(difference))
@@ -311,7 +319,7 @@ def _period_end(period: str) -> str:
 # -- helpers -------------------------------------------------------------------------------
 
 def _measures(spec: Spec, frame: pd.DataFrame) -> dict[str, str]:
-    """Numeric schema fields: 'count' (integer, checked exactly) or 'amount' (number, within tolerance)."""
+    """Numeric schema fields: 'count' (integer) or 'amount' (number)."""
     kinds = {"integer": "count", "number": "amount"}
     return {f.name: kinds[f.type] for f in spec.schema.fields
             if f.type in kinds and f.name in frame.columns}

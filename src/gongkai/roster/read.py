@@ -153,6 +153,7 @@ class RosterSheet:
         total = re.compile(self.spec.source.rows.total)
         households: list[Household] = []
         complete = True
+        totals = []     # a 合计 right under the header or at the bottom: it sums every household of the sheet
         for r in range(self.header.body_start, len(rows)):
             texts = _leading_texts(rows[r])
             if not texts:
@@ -161,13 +162,15 @@ class RosterSheet:
                 self._drop_footer(r)
                 break
             if any(total.search(t) for t in texts[:2]):
-                if complete:    # rows with errors are not counted: the total would disagree for no news
-                    self._check_total(r, households)
+                totals.append(r)
                 continue
             if household := self._household(r):
                 households.append(household)
             else:
                 complete = False
+        if complete:    # rows with errors are not counted: the total would disagree for no news
+            for r in totals:
+                self._check_total(r, households)
         return households
 
     def _drop_footer(self, r: int) -> None:
@@ -291,7 +294,7 @@ class RosterSheet:
         return found.pair
 
     def _check_total(self, r: int, households: list[Household]) -> None:
-        """A 合计 row checks the rows above it: persons and amount."""
+        """A 合计 row checks the sheet's households: persons and amount."""
         label = fold(compact(next(v for v in self.sheet.rows[r] if v is not None and compact(v))))
         stated = {
             "household_size": (sum(h.size for h in households), 1),
