@@ -8,9 +8,10 @@ from gongkai.anonymize.columns import (KIND_LABELS, is_person_level, mask_as, pe
                                       personal_kind, quote)
 from gongkai.extract import CellError, Sheet, cell_ref
 from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock, HeaderMatcher, find_header
-from gongkai.normalize.rows import SheetResult, TableBody
+from gongkai.normalize.blocks import SheetTables, block_parents, fill_from_text
+from gongkai.normalize.rows import SheetResult
 from gongkai.normalize.regions import County, Regions
-from gongkai.normalize.text import (as_text, compact, find_period, find_unit_line, fold, header_label,
+from gongkai.normalize.text import (as_text, compact, find_period, find_periods, find_unit_line, fold, header_label,
                                     invisible_characters, parse_date, parse_number, strip_invisible)
 from gongkai.normalize.units import MONEY, parse_unit
 from gongkai.problems import Problems, Where
@@ -57,8 +58,9 @@ def locate_period(spec: Spec, sheet: Sheet, header_row: int | None, problems: Pr
                         if v is not None and not find_unit_line(v) and (p := find_period(v, granularity))), None)
             if hit:
                 found.append(hit)
-        elif source == "file" and (period := find_period(sheet.file.stem, granularity)):
-            found.append((period, Where(sheet.file.name)))
+        elif source == "file" and len(named := find_periods(sheet.file.stem, granularity)) == 1:
+            # A file name with two periods (…2024-04_05.xlsx: April and May) names none of them.
+            found.append((named[0], Where(sheet.file.name)))
     if not found and granularity == "month" and "sheet" in spec.source.period_from:
         found = _month_sheet_of_a_year(sheet, above)
     if not found:
@@ -113,7 +115,11 @@ class SheetReader:
             return None
         if refuse_person_level(self.spec, sheet, self.matcher, self.problems):
             return None
-        header = find_header(sheet, self.src, self.matcher)
+        if self.src.period_columns:
+            from gongkai.normalize.period_columns import PeriodColumnsReader
+
+            return PeriodColumnsReader(self).read(period)
+        header = find_header(sheet, self.src, self.matcher, parents=block_parents(self.src))
         sheet_period, period_where = locate_period(self.spec, sheet, header.row if header else None, self.problems)
         if sheet_period is None:
             if header is not None:   # a table whose period nobody can tell; a notes sheet is skipped
@@ -143,12 +149,18 @@ class SheetReader:
         if self.src.sheet_field:
             result.provenance["constants"][self.src.sheet_field] = Where(sheet.file.name, sheet.name)
         county, county_where = self._sheet_county(header)
-        self._report_header(header, county is not None)
+        self._report_unknown(header)
         if county_where is not None:
             result.provenance["constants"].update(county_code=county_where, county_name=county_where)
         self.unit_line = self._unit_line(header)
         self.period = period
-        TableBody(self, header, county, result).read()
+        tables = SheetTables(self, county, result)
+        found = tables.read(header)
+        if not tables.tables:
+            return result      # the one table was refused (unknown-block): nothing of it is read
+        found |= fill_from_text(self, result, found, tables.text_rows)
+        self._report_missing(found | set(self.src.from_text), {f for f in header.also if f not in header.found}, county is not None,
+                             any(h.unpivot for h in tables.headers), header)
         if not result.records and (county is not None or county_where is None):
             self.problems.add("no-data-rows", sheet.where(header.body_start, 0),
                               expected=self.src.label(self._key_field()))
@@ -178,6 +190,12 @@ class SheetReader:
         return self.src.column_specs[0][1].field
 
     def _report_header(self, header: HeaderBlock, county_known: bool) -> None:
+        self._report_unknown(header)
+        self._report_missing(set(header.found), {f for f in header.also if f not in header.found}, county_known,
+                             bool(header.unpivot), header)
+
+    def _report_unknown(self, header: HeaderBlock) -> None:
+        """Columns the spec does not declare: a warning each (a personal one: why it is not read)."""
         sheet = self.sheet
         for row, col, path in header.unknown:
             if personal := personal_header(path):   # never read, so no value of it can leak: say why
@@ -186,16 +204,21 @@ class SheetReader:
                                   kind=KIND_LABELS[kind][0], kind_en=KIND_LABELS[kind][1])
             else:
                 self.problems.add("unmapped-header", sheet.where(row, col), header=path)
+
+    def _report_missing(self, found: set[str], ambiguous: set[str], county_known: bool, unpivoted: bool,
+                        header: HeaderBlock) -> None:
+        """Declared fields no table of the sheet gives (`found`: every header's, block and text values)."""
+        sheet = self.sheet
         # Fields a missing column does not need to give: the title names the county; a wide
         # table's headers name the category and the unit.
-        unpivoted = set()
-        if self.src.unpivot and header.unpivot:
+        given = set(found)
+        if self.src.unpivot and unpivoted:
             value = self.src.unpivot.value
-            unpivoted = {self.src.unpivot.into, value} | {c.field for _, c in self.src.column_specs if c.unit_of == value}
+            given |= {self.src.unpivot.into, value} | {c.field for _, c in self.src.column_specs if c.unit_of == value}
         reported = {"county_name"} if county_known else set()
-        reported |= {f for f in header.also if f not in header.found}   # ambiguous: said already
+        reported |= ambiguous   # said already
         for path, column in self.src.column_specs:
-            if column.field in header.found or column.field in unpivoted or column.field in reported:
+            if column.field in given or column.field in reported:
                 continue
             reported.add(column.field)
             where = sheet.where(header.row, 0, column.field)
@@ -228,11 +251,16 @@ class SheetReader:
         self.problems.add("unknown-county", where, name=title)
         return None, where
 
-    def _unit_line(self, header: HeaderBlock) -> str | None:
-        """The money unit of a 单位：户、人、万元 line above the header, if there is one."""
-        for r, row in enumerate(self.sheet.rows[:header.row]):
-            for c, value in enumerate(row):
-                money = [u for u in find_unit_line(value) if u in MONEY]
+    def _unit_line(self, header: HeaderBlock, top: int = 0) -> str | None:
+        """The money unit of a 单位：户、人、万元 line above the header (from row `top`), if there is one;
+        a rate there (单位：元/人·月) is kept for the rate fields (`rate_line`)."""
+        self.rate_line = None
+        for r in range(top, header.row):
+            for c, value in enumerate(self.sheet.rows[r]):
+                units = find_unit_line(value)
+                rates = [u for u in units if (parsed := parse_unit(u)) and parsed.money and parsed.months]
+                money = [u for u in units if u in MONEY]
+                self.rate_line = rates[0] if rates else self.rate_line
                 if money:
                     self.unit_line_where = self.sheet.where(r, c)
                     return money[0]
@@ -244,6 +272,8 @@ class SheetReader:
                     where_header: Where | None) -> str | None:
         """The unit a column's values are written in: its header, else the unit line, else the spec."""
         line = self.unit_line if self.unit_line and self._is_money(field_name, column) else None
+        if line is None and getattr(self, "rate_line", None) and self._is_rate(field_name, column):
+            line = self.rate_line
         if header_unit and line and parse_unit(header_unit) and parse_unit(header_unit).months is None \
                 and header_unit in MONEY and header_unit != line:
             self.problems.add("unit-mismatch", where_header or self.unit_line_where, header=header_unit,
@@ -251,9 +281,17 @@ class SheetReader:
         return header_unit or line or (column.unit if column else None)
 
     def _is_money(self, field_name: str, column: Column | None) -> bool:
-        target = self.units.get(field_name) or (self.units.get(column.normalized) if column and column.normalized else None)
-        parsed = parse_unit(target) if target else None
+        parsed = self._target_unit(field_name, column)
         return bool(parsed and parsed.money and parsed.months is None)
+
+    def _is_rate(self, field_name: str, column: Column | None) -> bool:
+        """A per-person, per-period amount (元/人/月), or a field stated in any unit and normalized to one."""
+        parsed = self._target_unit(field_name, column)
+        return bool(parsed and parsed.money and parsed.months)
+
+    def _target_unit(self, field_name: str, column: Column | None):
+        target = self.units.get(field_name) or (self.units.get(column.normalized) if column and column.normalized else None)
+        return parse_unit(target) if target else None
 
     # -- one cell ----------------------------------------------------------------------------
 
