@@ -170,6 +170,11 @@ KINDS: dict[str, Kind] = {
         "no 合计 (total) row: the table ends after row {row} ({label}); the file may be cut off there, "
         "or the total row was deleted", "检查文件是否完整（与原表核对最后几行），并在表末保留合计行",
         "check the file is complete (compare its last rows with the original) and keep the total row"),
+    "layout-not-supported": Kind(
+        E, "无法读取这种表格布局：{reason_zh}；未读入任何数据", "this layout cannot be read: {reason_en}; nothing "
+        "of it was read", "按数据集模板调整表格，或在规格中声明该布局（source.period_columns、source.blocks 等，见 README"
+        "“How the layout engine reads a sheet”）", "reshape the table as in the template, or declare the layout in "
+        "the spec (source.period_columns, source.blocks …; see README 'How the layout engine reads a sheet')"),
     "extra-table": Kind(
         E, "从这里起是另一张表，规格中没有声明它（第一张表在 {first}）；其数据未读入",
         "another table starts here that the spec does not declare (the first table is at {first}); none of it "

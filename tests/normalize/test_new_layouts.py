@@ -287,3 +287,24 @@ def test_an_unknown_township_is_one_message(tmp_path, make_samples):
     table = normalize(spec, [path], "2024-03", problems)
     validate_table(spec.schema_path, table.frame, table.where, problems)
     assert errors(problems) == [("unknown-region", cell(sheet.first_data_row, 0))]
+
+
+def test_months_across_without_period_columns_are_refused_saying_why(family_samples):
+    directory, truth = family_samples
+    year = truth["layouts"]["county_year"]
+    problems = Problems()
+    normalize(load_spec("relief-recipients"), [directory / year["file"]], "2024-03", problems)
+    header = year["where"]["header"]
+    assert [(p.slug, p.where.cell) for p in problems.errors] == [("layout-not-supported", cell(header, 2))]
+    assert "1月、2月、3月" in problems.errors[0].message_zh
+
+
+def test_a_table_of_another_month_below_is_extra_table(tmp_path, make_samples):
+    figures = make_samples.true_figures()
+    march = make_samples.layout("武定县", "2024-03", figures[("武定县", "2024-03")])
+    february = make_samples.layout("武定县", "2024-02", figures[("武定县", "2024-02")])
+    start = len(march.rows) + 1
+    rows = march.rows + [[None]] + february.rows
+    path = make_samples.write_xlsx(tmp_path / "两月.xlsx", {"2024年3月": make_samples.Layout(rows)})
+    _, problems = read("relief-recipients", path, "2024-03")
+    assert errors(problems) == [("extra-table", cell(start, 0))]

@@ -20,7 +20,7 @@ import pandas as pd
 from gongkai.extract import Sheet, read_file
 from gongkai.normalize.blocks import block_parents
 from gongkai.normalize.header import HeaderMatcher, find_header
-from gongkai.normalize.reader import SheetReader, locate_period, refuse_person_level
+from gongkai.normalize.reader import SheetReader, has_numbers, locate_period, refuse_person_level
 from gongkai.normalize.rows import SheetResult, SumCheck
 from gongkai.normalize.regions import load_regions
 from gongkai.normalize.text import find_period
@@ -187,7 +187,8 @@ def combine(spec: Spec, period: str, parts: list[FilePart], problems: Problems) 
             table.checks += [replace(check, members=[offset + m for m in check.members]) for check in result.checks]
             _check_duplicates(spec, result, offset, table, seen_keys, problems)
         problems.merge(part.problems[done:])
-    if not table.files and not any(p.slug == "person-level-data" for p in problems):   # one problem, not two
+    if not table.files and not any(p.slug in ("person-level-data", "layout-not-supported") for p in problems):
+        # one problem, not two
         problems.add("no-data-for-period", Where(), period=period)
     table.frame = _frame(schema_fields(spec), records)
     return table
@@ -242,6 +243,8 @@ def periods(spec: Spec, files: list[Path], problems: Problems) -> list[str]:
                 found.add(period)
             elif header is not None:
                 problems.add("period-not-found", Where(sheet.file.name, sheet.name), granularity=spec.granularity)
+            elif header is None and has_numbers(sheet) and run.reader(sheet).refuse_periods_across():
+                continue    # months across, which this spec does not declare: said where
             elif period and "sheet" in spec.source.period_from and find_period(sheet.name, spec.granularity):
                 # Named for a period of this dataset, yet no header: the table is broken, not another dataset's.
                 problems.add("header-not-found", Where(sheet.file.name, sheet.name),

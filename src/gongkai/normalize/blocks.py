@@ -113,7 +113,7 @@ class SheetTables:
         not read yet; anything else is refused where it starts."""
         at = where or self.sheet.where(header.row, 0)
         first = self.tables[0] if self.tables else None
-        if block is None and self.src.blocks and (first is not None or header.parent is not None):
+        if block is None and header.parent is not None:    # its columns mean something only under a block
             self.problems.add("unknown-block", at, title=title or "—",
                               blocks="、".join(b.title for b in self.src.blocks))
             return False

@@ -11,8 +11,8 @@ from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock, HeaderMatcher, fi
 from gongkai.normalize.blocks import SheetTables, block_parents, fill_from_text
 from gongkai.normalize.rows import SheetResult
 from gongkai.normalize.regions import County, Regions
-from gongkai.normalize.text import (as_text, compact, find_period, find_periods, find_unit_line, fold, header_label,
-                                    invisible_characters, parse_date, parse_number, strip_invisible)
+from gongkai.normalize.text import (as_text, column_period, compact, find_period, find_periods, find_unit_line, fold,
+                                    header_label, invisible_characters, parse_date, parse_number, strip_invisible)
 from gongkai.normalize.units import MONEY, parse_unit
 from gongkai.problems import Problems, Where
 from gongkai.spec import Column, Spec
@@ -72,7 +72,7 @@ def locate_period(spec: Spec, sheet: Sheet, header_row: int | None, problems: Pr
     return period, where
 
 
-def _has_numbers(sheet: Sheet) -> bool:
+def has_numbers(sheet: Sheet) -> bool:
     """A table holds figures; a notes sheet only text (a year in a sentence is not a figure)."""
     return any(isinstance(v, (int, float)) and not isinstance(v, bool) or (isinstance(v, str) and NUMBER_CELL.match(v))
                for row in sheet.rows for v in row)
@@ -121,6 +121,9 @@ class SheetReader:
             return PeriodColumnsReader(self).read(period)
         header = find_header(sheet, self.src, self.matcher, parents=block_parents(self.src))
         sheet_period, period_where = locate_period(self.spec, sheet, header.row if header else None, self.problems)
+        if header is None and (sheet_period is None or sheet_period == period) and has_numbers(sheet) \
+                and self.refuse_periods_across():
+            return None
         if sheet_period is None:
             if header is not None:   # a table whose period nobody can tell; a notes sheet is skipped
                 self.problems.add("period-not-found", period_where, granularity=self.spec.granularity)
@@ -130,7 +133,7 @@ class SheetReader:
         result = SheetResult(provenance={"file": sheet.file.name, "sheet": sheet.name, "cols": {},
                                          "row_cols": {}, "constants": {}})
         expected = "、".join(dict.fromkeys(h.split("/")[0] for h, _ in self.src.column_specs))
-        if header is None and not find_period(sheet.name, self.spec.granularity) and not _has_numbers(sheet):
+        if header is None and not find_period(sheet.name, self.spec.granularity) and not has_numbers(sheet):
             # A 说明 sheet that mentions the period: text only, no table of this dataset.
             self.problems.add("sheet-skipped", Where(sheet.file.name, sheet.name), expected=expected)
             return None
@@ -165,6 +168,21 @@ class SheetReader:
             self.problems.add("no-data-rows", sheet.where(header.body_start, 0),
                               expected=self.src.label(self._key_field()))
         return result
+
+    def refuse_periods_across(self) -> bool:
+        """A sheet without our header whose row names several periods (1月 | 2月 | 3月 …): time as columns,
+        which this spec does not declare. Refused where it is (`layout-not-supported`), True."""
+        for r, row in enumerate(self.sheet.rows[:SEARCH_ROWS]):
+            named = [(c, as_text(v).strip()) for c, v in enumerate(row)
+                     if v is not None and column_period(v, self.spec.granularity, "0000")]
+            if len(named) >= 2:
+                shown = "、".join(t for _, t in named[:3]) + ("…" if len(named) > 3 else "")
+                self.problems.add("layout-not-supported", self.sheet.where(r, named[0][0]),
+                                  reason_zh=f"期间排在各列（{shown}），本规格每个工作表只读一个期间",
+                                  reason_en=f"the periods run across the columns ({shown}); this spec reads one "
+                                            "period per sheet")
+                return True
+        return False
 
     def _choose_between(self, header: HeaderBlock, period: str) -> None:
         """Two columns for one field (2022年/预算数 and 2023年/预算数; 安排资金 and 使用金额).
