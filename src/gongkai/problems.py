@@ -192,6 +192,10 @@ KINDS: dict[str, Kind] = {
         "如是另一张表，在规格 source.blocks 中声明；如是多余内容，请删除；不要把数据放在表尾之后",
         "if it is another table, declare it under source.blocks; otherwise delete it; keep no figures below "
         "the footer"),
+    "column-without-header": Kind(
+        E, "这一列有数字，但没有表头（{header} 为空），未读入", "this column holds figures but has no header "
+        "({header} is empty): not read", "补上表头（需发布的在规格 columns 中登记），或删除这些数字",
+        "give the column its header (and declare it in the spec's columns if it is published), or delete the figures"),
     "block-row-missing": Kind(
         E, "“{name}”在本表中有，在“{table}”表中没有，该行数据不完整",
         "'{name}' is in this table but not in the '{table}' table: its row is incomplete",

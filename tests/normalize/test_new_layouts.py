@@ -308,3 +308,12 @@ def test_a_table_of_another_month_below_is_extra_table(tmp_path, make_samples):
     path = make_samples.write_xlsx(tmp_path / "两月.xlsx", {"2024年3月": make_samples.Layout(rows)})
     _, problems = read("relief-recipients", path, "2024-03")
     assert errors(problems) == [("extra-table", cell(start, 0))]
+
+
+def test_figures_in_a_column_without_a_header_are_an_error(tmp_path, make_samples):
+    month = make_samples.true_figures()[("武定县", "2024-03")]
+    sheet = make_samples.layout("武定县", "2024-03", month)
+    sheet.rows[sheet.first_data_row + 1].append(250)          # L6: beside 高桥镇, under no header
+    path = make_samples.write_xlsx(tmp_path / "无表头.xlsx", {"2024年3月": sheet})
+    _, problems = read("relief-recipients", path, "2024-03")
+    assert errors(problems) == [("column-without-header", cell(sheet.first_data_row + 1, 11))]

@@ -20,7 +20,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from gongkai.extract import cell_ref
-from gongkai.normalize.header import HeaderBlock, find_header, map_columns
+from gongkai.normalize.header import HeaderBlock, find_header, header_paths, map_columns
 from gongkai.normalize.notes import report_dropped
 from gongkai.normalize.rows import NUMERIC, SheetResult, TableBody
 from gongkai.normalize.text import as_text, compact, find_unit_line, fold, parse_date, parse_number, strip_invisible
@@ -71,6 +71,7 @@ class SheetTables:
                 self.reader._report_unknown(header)
                 self.reader.unit_line = self.reader._unit_line(header, top) or self.reader.unit_line
             body = TableBody(self.reader, header, self.county, self.result, block, where).read()
+            self._unheaded(header, body)
             self.tables.append((header, block, title, body))
             top = body.stopped_at
             header, titles = self._next(body)
@@ -133,6 +134,17 @@ class SheetTables:
             under = map_columns(self.sheet, header.row, header.depth, self.reader.matcher, block.parent)
             chosen = under if _score(under) >= _score(plain) else plain
         return replace(chosen, body_start=header.body_start)
+
+    def _unheaded(self, header: HeaderBlock, body: TableBody) -> None:
+        """A figure in a column without any header, beside the table's rows: no field reads it, say where."""
+        sheet = self.sheet
+        headed = {c for c, (path, _, _) in enumerate(header_paths(sheet, header.row, header.depth)) if path}
+        read = headed | set(body.label_cols) | body.value_cols
+        for r in range(header.body_start, body.stopped_at):
+            for c, value in enumerate(sheet.rows[r]):
+                if c not in read and value is not None and compact(value) and parse_number(value, set()) is not None:
+                    self.problems.add("column-without-header", sheet.where(r, c), header=cell_ref(header.row, c))
+                    return
 
     # -- what follows a table ----------------------------------------------------------------
 
