@@ -317,3 +317,14 @@ def test_figures_in_a_column_without_a_header_are_an_error(tmp_path, make_sample
     path = make_samples.write_xlsx(tmp_path / "无表头.xlsx", {"2024年3月": sheet})
     _, problems = read("relief-recipients", path, "2024-03")
     assert errors(problems) == [("column-without-header", cell(sheet.first_data_row + 1, 11))]
+
+
+def test_a_long_notice_with_its_unit_in_a_sentence(tmp_path, make_samples):
+    rows = [["武定县民政局关于调整社会救助标准的通知（武民发〔2025〕3号）"], ["自2025年3月1日起执行。单位：元/人·月"],
+            ["保障类别", "标准"], ["城市低保", 860], ["农村低保", 500], ["特困人员基本生活", "1,118"]]
+    path = make_samples.write_xlsx(tmp_path / "武定县2025通知.xlsx", {"Sheet1": make_samples.Layout(rows)})
+    table, problems = read("subsidy-standards", path, "2025")
+    assert problems.errors == []
+    assert list(table.frame["unit_stated"]) == ["元/人·月"] * 3 and list(table.frame["amount"]) == [860, 500, 1118]
+    assert set(table.frame["document_number"]) == {"武民发〔2025〕3号"}
+    assert table.where(0, "unit_stated").cell == "A2"

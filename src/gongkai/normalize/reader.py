@@ -162,6 +162,11 @@ class SheetReader:
         if not tables.tables:
             return result      # the one table was refused (unknown-block): nothing of it is read
         found |= fill_from_text(self, result, found, tables.text_rows)
+        line_where = self.unit_line_where if self.unit_line else getattr(self, "rate_line_where", None) \
+            if self.rate_line else None
+        for _, column in self.src.column_specs:     # a unit said once, by the unit line: its place
+            if column.unit_of and column.field not in found and line_where is not None:
+                result.provenance["constants"][column.field] = line_where
         self._report_missing(found | set(self.src.from_text), {f for f in header.also if f not in header.found}, county is not None,
                              any(h.unpivot for h in tables.headers), header)
         if not result.records and (county is not None or county_where is None):
@@ -230,6 +235,8 @@ class SheetReader:
         # Fields a missing column does not need to give: the title names the county; a wide
         # table's headers name the category and the unit.
         given = set(found)
+        if getattr(self, "unit_line", None) or getattr(self, "rate_line", None):   # a unit column's field: the line says it
+            given |= {c.field for _, c in self.src.column_specs if c.unit_of}
         if self.src.unpivot and unpivoted:
             value = self.src.unpivot.value
             given |= {self.src.unpivot.into, value} | {c.field for _, c in self.src.column_specs if c.unit_of == value}
@@ -278,7 +285,8 @@ class SheetReader:
                 units = find_unit_line(value)
                 rates = [u for u in units if (parsed := parse_unit(u)) and parsed.money and parsed.months]
                 money = [u for u in units if u in MONEY]
-                self.rate_line = rates[0] if rates else self.rate_line
+                if rates and self.rate_line is None:
+                    self.rate_line, self.rate_line_where = rates[0], self.sheet.where(r, c)
                 if money:
                     self.unit_line_where = self.sheet.where(r, c)
                     return money[0]

@@ -12,7 +12,7 @@ WHITESPACE = re.compile(r"\s+")  # \s covers the full-width space U+3000 and non
 INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # A unit in brackets at the end of a header: 金额（万元）, 人数(人), 城市低保（元/人·月）.
 HEADER_UNIT = re.compile(r"（([^（）]*(?:元|户|人|人次|个|次|项)[^（）]*)）$")
-UNIT_LINE = re.compile(r"(?:^|(?<=[\s,，;；]))单位[:：]\s*([^\s,，;；]+)")
+UNIT_LINE = re.compile(r"(?:^|(?<=[\s,，;；。.]))单位[:：]\s*([^\s,，;；。]+)")
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
