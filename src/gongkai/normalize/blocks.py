@@ -139,10 +139,12 @@ class SheetTables:
         """A figure in a column without any header, beside the table's rows: no field reads it, say where."""
         sheet = self.sheet
         headed = {c for c, (path, _, _) in enumerate(header_paths(sheet, header.row, header.depth)) if path}
-        read = headed | set(body.label_cols) | body.value_cols
-        for r in range(header.body_start, body.stopped_at):
-            for c, value in enumerate(sheet.rows[r]):
-                if c not in read and value is not None and compact(value) and parse_number(value, set()) is not None:
+        unread = [c for c in range(sheet.width) if c not in headed | set(body.label_cols) | body.value_cols]
+        for r in range(header.body_start, body.stopped_at) if unread else ():
+            row = sheet.rows[r]
+            for c in unread:
+                value = row[c] if c < len(row) else None
+                if value is not None and compact(value) and parse_number(value, set()) is not None:
                     self.problems.add("column-without-header", sheet.where(r, c), header=cell_ref(header.row, c))
                     return
 
