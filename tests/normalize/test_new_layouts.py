@@ -328,3 +328,69 @@ def test_a_long_notice_with_its_unit_in_a_sentence(tmp_path, make_samples):
     assert list(table.frame["unit_stated"]) == ["元/人·月"] * 3 and list(table.frame["amount"]) == [860, 500, 1118]
     assert set(table.frame["document_number"]) == {"武民发〔2025〕3号"}
     assert table.where(0, "unit_stated").cell == "A2"
+
+
+# -- every summed number accounted for (issue 15, acceptance 1, for these templates) ----------------
+
+def _sums_only(spec):
+    """The spec with no suite: the quality stage checks only the stated sums (tolerance 0)."""
+    return spec.model_copy(update={"suite": None})
+
+
+def _changes(name: str, value: float, step: float = 1) -> list[float]:
+    """+7 to a count; +13.7% to an amount (to the sheet's precision: `step` 元), and +3 元 to a whole-元 one."""
+    if not name.endswith("amount"):
+        return [value + 7]
+    return [round(value * 1.137 / step) * step or value + step] + ([value + 3] if step == 1 else [])
+
+
+def test_every_summed_cell_of_the_blocks_sample_is_caught_at_its_total(family_samples, make_layouts, tmp_path):
+    _, truth = family_samples
+    spec = _sums_only(load_spec("relief-recipients"))
+    figures = truth["layouts"]["blocks"]["figures"]
+    _, where = make_layouts.blocks_layout(figures)
+    tried, caught = 0, 0
+    variants = [(township, name, value) for township in figures for name in figures[township]
+                for value in _changes(name, figures[township][name], 100 if name.startswith("tekun") else 1)]
+    for township, name, value in variants:
+        block = {"urban": "城市低保", "rural": "农村低保", "tekun": "特困人员"}[name.split("_")[0]]
+        changed = copy.deepcopy(figures)
+        changed[township][name] = value
+        sheet, _ = make_layouts.blocks_layout(changed)
+        total_row = where[block]["total"]
+        sheet.rows[total_row] = make_layouts.blocks_layout(figures)[0].rows[total_row]   # the total as it was
+        path = make_layouts.write_xlsx(tmp_path / f"{township}-{name}.xlsx", {"2024年4月": sheet})
+        _, problems = read(spec, path, "2024-04")
+        tried += 1
+        column = sheet.rows[where[block]["header"]].index(next(
+            h for h in sheet.rows[where[block]["header"]] if h and _field_of(block, h) == name))
+        caught += errors(problems) == [("sum-mismatch", cell(total_row, column))]
+    assert (tried, caught) == (110, 110)      # 88 cells; the 22 元 amounts also +3 元
+
+
+def _field_of(block: str, header: str) -> str:
+    prefix = {"城市低保": "urban", "农村低保": "rural", "特困人员": "tekun"}[block]
+    kind = "households" if header == "户数" else "persons" if header == "人数" else "amount" if "金额" in header else ""
+    return f"{prefix}_{kind}"
+
+
+def test_every_summed_month_of_the_county_year_sample_is_caught_at_its_cumulative(family_samples, make_layouts,
+                                                                                  tmp_path):
+    _, truth = family_samples
+    spec = _sums_only(load_spec(COUNTY_SPEC))
+    months = truth["layouts"]["county_year"]["figures"]
+    original, where = make_layouts.county_year_layout(months)
+    tried, caught = 0, 0
+    variants = [(period, name, value) for period in months for name in spec.source.period_columns.summable
+                for value in _changes(name, months[period][name])]
+    for period, name, value in variants:
+        changed = copy.deepcopy(months)
+        changed[period][name] = value
+        sheet, _ = make_layouts.county_year_layout(changed)
+        row, col = where["rows"][name], where["total_col"]
+        sheet.rows[row][col] = original.rows[row][col]
+        path = make_layouts.write_xlsx(tmp_path / f"{period}-{name}.xlsx", {"2024年": sheet})
+        _, problems = read(spec, path, "2024-01")
+        tried += 1
+        caught += errors(problems) == [("sum-mismatch", cell(row, col))]
+    assert (tried, caught) == (54, 54)        # 30 cells; the 24 元 amounts also +3 元
