@@ -47,7 +47,8 @@ def spec_keys(model: type[BaseModel] = Spec, seen: set | None = None) -> list[tu
 def test_the_walk_reaches_every_model():
     models = {model for model, _ in spec_keys()}
     assert models == {
-        "Spec", "Source", "Header", "Rows", "Column", "Unpivot", "Deadline", "Ckan", "Organization",
+        "Spec", "Source", "Header", "Rows", "Column", "Unpivot", "Block", "PeriodColumns", "Deadline", "Ckan",
+        "Organization",
         "Roster",
         "Chart",
         "DisclosureControl", "DisclosureCell", "DisclosureMargin",

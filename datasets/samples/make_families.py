@@ -13,7 +13,9 @@ Beside the monthly relief reports of make_samples.py, county bureaus of 楚雄�
   科目编码 and 栏次 row, GBK CSV);
 * relief-other-template/  the relief report in 牟定县's template (序号 first, 农村 before
   城市, 特困人员, no 临时救助, an extra 医疗救助 column, 栏次 row, amounts in 元);
-* broken/     one broken variant per family, described in BROKEN.
+* broken/     one broken variant per family, described in BROKEN;
+* relief-blocks/, relief-county-year/, standards-notice/  layouts beyond one table per sheet,
+  written by make_layouts.py (several tables on a sheet, months as columns, a standards notice).
 
 Everything lives in sub-folders, so the relief spec's `*.xlsx` glob on OUTDIR never sees it.
 `generate(outdir)` returns the true published figures (see its docstring).
@@ -44,6 +46,17 @@ def _load_make_samples():
 
 
 make_samples = _load_make_samples()
+
+
+def _load_sibling(name: str):
+    """Another generator next to this file (make_layouts.py), loaded by path like make_samples."""
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
 Layout = make_samples.Layout
 write_xlsx, write_xls, write_csv = make_samples.write_xlsx, make_samples.write_xls, make_samples.write_csv
 
@@ -883,6 +896,7 @@ def generate(outdir: Path = HERE) -> dict:
      "budgets": [records], "budget_totals": [{county_name, year, table, label, budget_amount, final_amount}],
      "relief_other_template": {("牟定县", period): {township: {field: value}}}   (amounts in 元),
      "relief_other_template_medical": {("牟定县", period): {township: 医疗救助人次}},
+     "layouts": make_layouts.generate's truth (several tables on a sheet, months as columns, a notice),
      "files": [relpaths], "broken": BROKEN}
     All money in the truth is in 元 except where said; standards amounts are as stated.
     """
@@ -907,11 +921,13 @@ def generate(outdir: Path = HERE) -> dict:
               for key, month in mouding.items()}
     medical = {key: {t: row["medical_cases"] for t, row in month.items()} for key, month in mouding.items()}
 
+    layouts = _load_sibling("make_layouts").generate(outdir)
+
     files = sorted(standards_by_file) + sorted(
         f"lottery/{name}" for name in (f"武定县{YEAR}年度福利彩票公益金使用情况.xlsx", f"元谋县{YEAR}年福彩公益金项目.xls",
                                        f"禄丰市{YEAR}年福利彩票公益金.csv")) + [
-        relpath for _, relpath in BUDGET_FILES.values()] + [MOUDING_FILE]
-    return {"standards": standards, "standards_by_file": standards_by_file,
+        relpath for _, relpath in BUDGET_FILES.values()] + [MOUDING_FILE] + layouts["files"]
+    return {"standards": standards, "standards_by_file": standards_by_file, "layouts": layouts,
             "lottery": _lottery_truth(projects), "budgets": budgets, "budget_totals": budget_totals,
             "relief_other_template": relief, "relief_other_template_medical": medical,
             "files": files, "broken": dict(BROKEN)}

@@ -196,6 +196,53 @@ KINDS: dict[str, Kind] = {
         "no 合计 (total) row: the table ends after row {row} ({label}); the file may be cut off there, "
         "or the total row was deleted", "检查文件是否完整（与原表核对最后几行），并在表末保留合计行",
         "check the file is complete (compare its last rows with the original) and keep the total row"),
+    "layout-not-supported": Kind(
+        E, "无法读取这种表格布局：{reason_zh}；未读入任何数据", "this layout cannot be read: {reason_en}; nothing "
+        "of it was read", "按数据集模板调整表格，或在规格中声明该布局（source.period_columns、source.blocks 等，见 README"
+        "“How the layout engine reads a sheet”）", "reshape the table as in the template, or declare the layout in "
+        "the spec (source.period_columns, source.blocks …; see README 'How the layout engine reads a sheet')"),
+    "extra-table": Kind(
+        E, "从这里起是另一张表，规格中没有声明它（第一张表在 {first}）；其数据未读入",
+        "another table starts here that the spec does not declare (the first table is at {first}); none of it "
+        "was read", "把它移到单独的工作表，或在规格 source.blocks 中按标题声明每一张表",
+        "move it to a sheet of its own, or declare each table by its title under the spec's source.blocks"),
+    "unknown-block": Kind(
+        E, "这张表的标题“{title}”不是规格 source.blocks 中声明的任何一张表（{blocks}），无法判断它的各列",
+        "this table's title '{title}' names none of the tables declared under source.blocks ({blocks}): what "
+        "its columns hold cannot be told", "在标题或表头下的标题行中写明是哪一张表（如“城市低保”），或在规格 "
+        "source.blocks 中声明", "say which table it is in its title or a heading row (e.g. 城市低保), or declare "
+        "it under the spec's source.blocks"),
+    "values-not-read": Kind(
+        E, "这里的数字不属于任何已读取的表格，未读入（表格在 {after} 结束）",
+        "the numbers here belong to no table that was read and were not read (the table ends at {after})",
+        "如是另一张表，在规格 source.blocks 中声明；如是多余内容，请删除；不要把数据放在表尾之后",
+        "if it is another table, declare it under source.blocks; otherwise delete it; keep no figures below "
+        "the footer"),
+    "column-without-header": Kind(
+        E, "这一列有数字，但没有表头（{header} 为空），未读入", "this column holds figures but has no header "
+        "({header} is empty): not read", "补上表头（需发布的在规格 columns 中登记），或删除这些数字",
+        "give the column its header (and declare it in the spec's columns if it is published), or delete the figures"),
+    "block-row-missing": Kind(
+        E, "“{name}”在本表中有，在“{table}”表中没有，该行数据不完整",
+        "'{name}' is in this table but not in the '{table}' table: its row is incomplete",
+        "在“{table}”表中补上该行（为 0 也填 0）", "add the row to that table (type 0 for zero)"),
+    "field-not-found": Kind(
+        E, "找不到“{field}”：没有这一列，标题和备注行中也没有符合 from_text 规则（{pattern}）的内容",
+        "'{field}' is nowhere: no column holds it and no title or note line matches its from_text pattern "
+        "({pattern})", "在标题中写明（如“自2024年7月1日起执行”），或补上该列",
+        "state it in the title (e.g. 自2024年7月1日起执行) or add the column"),
+    "unmapped-row": Kind(
+        W, "行“{label}”不在数据集规格中，已忽略", "row '{label}' is not in the dataset spec and was ignored",
+        "如需发布该行，请在规格 columns 中登记（分组/指标，如“城市低保/户数”）",
+        "declare it under the spec's columns (group/indicator, e.g. 城市低保/户数) if it should be published"),
+    "ambiguous-row": Kind(
+        E, "多行都对应“{field}”：{rows}，无法判断用哪一行", "several rows match '{field}': {rows}; which one is "
+        "meant cannot be told", "删去多余的行，或在分组标题中写明", "remove the extra row or give it its group heading"),
+    "total-not-checked": Kind(
+        I, "累计/全年列中的{fields}是存量（户数、人数），不是各期之和，未核对",
+        "the total column's {fields} are stocks (households, persons), not sums of the periods: not checked"),
+    "notes-dropped": Kind(
+        I, "已删除表尾/备注行（不发布）：{what}", "dropped footer/note rows (not published): {what}"),
     # -- plausibility and histories (quality suites) -------------------------------------------
     "implausible-value": Kind(
         E, "“{field}”为 {value}，超出合理范围 {low}–{high}", "'{field}' is {value}, outside the plausible {low}–{high}",

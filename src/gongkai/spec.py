@@ -105,11 +105,57 @@ class Rows(_Model):
     @field_validator("total", "subtotal", "child", "footer")
     @classmethod
     def _regex(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as error:
-            raise ValueError(f"not a valid regular expression: {error}") from None
-        return pattern
+        return _valid_regex(pattern)
+
+
+def _valid_regex(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise ValueError(f"not a valid regular expression: {error}") from None
+    return pattern
+
+
+class Block(_Model):
+    """One of several tables on a sheet (城市低保 and 农村低保 one under the other), told apart by its title.
+
+    Each table is found by its own header and ends at its own total; the text above its header (its
+    title) or a heading row right under it says which declared block it is.
+    """
+
+    title: str = Field(description="Regular expression on the block's title or heading row (城市低保).")
+    parent: str | None = Field(default=None, description="A header level read over the block's columns: "
+                                                         "户数 under this block reads as 城市低保/户数, so the "
+                                                         "block fills the fields declared for that path.")
+    values: dict[str, str] = Field(default={}, description="Field -> value given to every row of the block "
+                                                           "(category: 城市低保).")
+
+    @field_validator("title")
+    @classmethod
+    def _regex(cls, pattern: str) -> str:
+        return _valid_regex(pattern)
+
+
+class PeriodColumns(_Model):
+    """Time as columns: the period of each value is its column's header (1月 … 12月, 2024年3月, 一季度),
+    and each row is a field, named by its label under the heading row above it (城市低保 over 户数)."""
+
+    total: str = Field(default=r"^(累计|合计|全年|全年合计|全年累计|年度合计|年累计|本年累计|\d{1,2}[-~至到]\d{1,2}月(累计|合计)?)$",
+                       description="A column that sums the period columns it covers (累计, 全年, 1-6月累计): "
+                                   "checked, not published.")
+    summable: list[str] | None = Field(default=None, description="Fields whose total column is the sum of "
+                                                                 "the periods (flows: 金额, 人次). Default: "
+                                                                 "money and 人次/户次 fields; the others "
+                                                                 "(户数, 人数 are stocks) are not checked, "
+                                                                 "with a note.")
+    region: Literal["county"] = Field(default="county", description="What each period's row is about: "
+                                                                    "`county`, the county the title or file "
+                                                                    "names (region_code = county_code).")
+
+    @field_validator("total")
+    @classmethod
+    def _regex(cls, pattern: str) -> str:
+        return _valid_regex(pattern)
 
 
 class Header(_Model):
@@ -141,6 +187,23 @@ class Source(_Model):
     columns: dict[str, str | Column] = Field(description="Header path (levels joined by /) -> field, or "
                                                          "a column declaration.")
     unpivot: Unpivot | None = None
+    blocks: list[Block] = Field(default=[], description="Several tables on one sheet, each a **Block** found by "
+                                                        "its header and title; an undeclared second table is "
+                                                        "an error (extra-table).")
+    period_columns: PeriodColumns | None = Field(default=None, description="Time as columns, a "
+                                                                            "**PeriodColumns**: periods across, "
+                                                                            "fields down.")
+    from_text: dict[str, str] = Field(default={}, description="Field -> regular expression: the field's value "
+                                                              "for every row from the title or a note line "
+                                                              "(group 1, else the whole match), where no column "
+                                                              "gives it.")
+
+    @field_validator("from_text")
+    @classmethod
+    def _text_patterns(cls, patterns: dict[str, str]) -> dict[str, str]:
+        for pattern in patterns.values():
+            _valid_regex(pattern)
+        return patterns
 
     @cached_property
     def column_specs(self) -> list[tuple[str, Column]]:
@@ -324,6 +387,10 @@ class Spec(_Model):
         mentioned += [(header, c.normalized) for header, c in self.source.column_specs if c.normalized]
         if self.source.unpivot:
             mentioned += [("unpivot", self.source.unpivot.into), ("unpivot", self.source.unpivot.value)]
+        mentioned += [("blocks", name) for block in self.source.blocks for name in block.values]
+        mentioned += [("from_text", name) for name in self.source.from_text]
+        if self.source.period_columns and self.source.period_columns.summable:
+            mentioned += [("period_columns.summable", name) for name in self.source.period_columns.summable]
         if control := self.disclosure_control:
             columns = [control.region, control.parent, *control.by, *control.fields]
             mentioned += [("disclosure_control", name) for name in columns]

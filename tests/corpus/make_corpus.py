@@ -491,6 +491,30 @@ def _layout_cases(tmp: Path) -> list[Case]:
          expected=[("rows-after-total", at("layout-data-after-total.xlsx", ref(s.total_row + 1, 0)))])
 
     s = march()
+    february = make_samples.layout("武定县", "2024-02", copy.deepcopy(figures()[("武定县", "2024-02")]))
+    start = len(s.rows) + 1
+    s.rows += [[None] * make_samples.WIDTH] + february.rows
+    case("layout-second-table-below", s, "February's table pasted under March's footer on the same sheet",
+         expected=[("extra-table", at("layout-second-table-below.xlsx", ref(start, 0)))], exact=True)
+
+    s = march()
+    s.rows.append(["补报：", "猫街镇", 3, 5] + [None] * (make_samples.WIDTH - 4))
+    case("layout-figures-below-footer", s, "figures typed under the 填表人 footer (a late addition)",
+         expected=[("values-not-read", at("layout-figures-below-footer.xlsx", ref(len(s.rows) - 1, 2)))],
+         exact=True)
+
+    s = march()
+    s.rows[-2:] = [["备注：金额为当月实际发放数。"] + [None] * (make_samples.WIDTH - 1)]
+    case("layout-note-without-personal-data", s, "a 备注 under the table and no 填表人: dropped with a neutral note",
+         exit_code=0)
+
+    months = make_samples.Layout([["武定县2024年城乡低保月度统计表"], ["项目", "指标", "1月", "2月", "3月", "累计"],
+                                  ["城市低保", "户数", 120, 121, 122, 122], [None, "人数", 210, 212, 214, 214]])
+    case("layout-months-across", months, "a county-year sheet, months across the columns (not this template)",
+         sheet_name="2024年", expected=[("layout-not-supported", at("layout-months-across.xlsx", "C2", "2024年"))],
+         exact=True)
+
+    s = march()
     note_at = s.first_data_row + 5
     insert_row(s, note_at, ["备注：白路镇以下为补报数据"])
     case("layout-note-row-mid-table", s, "a 备注 row between 白路镇 and 万德镇",

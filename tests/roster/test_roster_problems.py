@@ -80,3 +80,23 @@ def test_a_total_row_that_disagrees_with_the_households_is_an_error(rosters, tmp
     assert result.exit_code == 1, result.output
     text = " ".join(result.output.split())
     assert f"{SHEET} ! I{total}" in text and "差 10.00" in text and "1 个错误" in text
+
+
+def test_at_township_level_a_village_is_never_looked_up(broken, tmp_path, monkeypatch):
+    """roster.level: township publishes no village: an unknown village is no problem of this dataset."""
+    import yaml
+
+    from gongkai.spec import ROOT
+
+    path, cells, _ = broken
+    raw = yaml.safe_load((ROOT / "datasets" / "relief-roster.yaml").read_text(encoding="utf-8"))
+    raw["roster"]["level"] = "township"
+    raw["disclosure_control"]["k_by_level"] = {}
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "relief-roster.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("GONGKAI_DATASETS_DIR", str(specs))
+    result = CliRunner().invoke(main, ["validate", str(path), "--dataset", "relief-roster", "--period", "2024-03"])
+    text = " ".join(result.output.split())
+    assert f"{SHEET} ! {cells['village']}" not in text and "不存在村" not in text
+    assert f"{SHEET} ! {cells['duplicate']}" in text        # the other mistakes are still named

@@ -24,7 +24,7 @@ def protect_small_cells(spec: Spec, table: SourceTable, previous: pd.DataFrame |
     the publishable one (null + `<field>_flag` "C"). `previous` is the last published period's frame.
     Returns the anonymization report; on a failed audit the problems say which cell, and the frame
     is left as it was (nothing will be published)."""
-    dropped = [f"{p.where}: {p.message_zh}" for p in problems if p.slug == "personal-data-dropped"]
+    dropped = [f"{p.where}: {p.message_zh}" for p in problems if p.slug in ("personal-data-dropped", "notes-dropped")]
     report = {"dataset": spec.name, "period": table.period, "dropped": dropped}
     if spec.disclosure_control is None:
         return report

@@ -18,8 +18,9 @@ from pathlib import Path
 import pandas as pd
 
 from gongkai.extract import Sheet, read_file
+from gongkai.normalize.blocks import block_parents
 from gongkai.normalize.header import HeaderMatcher, find_header
-from gongkai.normalize.reader import SheetReader, locate_period, refuse_person_level
+from gongkai.normalize.reader import SheetReader, has_numbers, locate_period, refuse_person_level
 from gongkai.normalize.rows import SheetResult, SumCheck
 from gongkai.normalize.regions import load_regions
 from gongkai.normalize.text import find_period
@@ -42,6 +43,7 @@ class SourceTable:
     files: list[str]                      # names of the source files that hold this period
     origins: list[tuple[int, int]] = field(default_factory=list)   # frame row -> (sheet id, source row)
     sheets: list[dict] = field(default_factory=list)    # sheet id -> {file, sheet, cols, constants}
+    cells: list[dict | None] = field(default_factory=list)   # frame row -> its fields' own cells (SheetResult.cells)
 
     def where(self, index: int, field_name: str) -> Where:
         """The source cell of a value (or the title/file a constant came from), built on demand."""
@@ -53,7 +55,14 @@ class SourceTable:
             return sheet["constants"][field_name]
         # A code is resolved from the name beside it: its place is the name's cell.
         source_field = CODE_SOURCES.get(field_name, field_name)
-        col = sheet["row_cols"].get((row, field_name), sheet["cols"].get(source_field))
+        own = self.cells[index] if index < len(self.cells) else None
+        col = own.get(field_name) if own else None
+        if col is None:
+            col = sheet["row_cols"].get((row, field_name), sheet["cols"].get(source_field))
+        if isinstance(col, Where):      # a block's value: the block's title
+            return col
+        if isinstance(col, tuple):      # a value joined from another row (the same township in another block)
+            row, col = col
         if col is None:
             return Where(sheet["file"], sheet["sheet"], "", field_name)
         from gongkai.extract import cell_ref
@@ -173,10 +182,12 @@ def combine(spec: Spec, period: str, parts: list[FilePart], problems: Problems) 
             offset = len(records)
             records += result.records
             table.origins += [(sheet_id, row) for row in result.rows]
+            table.cells += result.cells or [None] * len(result.rows)
             table.checks += [replace(check, members=[offset + m for m in check.members]) for check in result.checks]
             _check_duplicates(spec, result, offset, table, seen_keys, problems)
         problems.merge(part.problems[done:])
-    if not table.files and not any(p.slug == "person-level-data" for p in problems):   # one problem, not two
+    if not table.files and not any(p.slug in ("person-level-data", "layout-not-supported") for p in problems):
+        # one problem, not two
         problems.add("no-data-for-period", Where(), period=period)
     table.frame = _frame(schema_fields(spec), records)
     return table
@@ -220,12 +231,19 @@ def periods(spec: Spec, files: list[Path], problems: Problems) -> list[str]:
                 continue
             if refuse_person_level(spec, sheet, run.matcher, problems):
                 continue
-            header = find_header(sheet, spec.source, run.matcher)
+            if spec.source.period_columns:      # periods across: every column that holds a figure
+                from gongkai.normalize.period_columns import PeriodColumnsReader
+
+                found.update(PeriodColumnsReader(run.reader(sheet)).periods())
+                continue
+            header = find_header(sheet, spec.source, run.matcher, parents=block_parents(spec.source))
             period, _ = locate_period(spec, sheet, header.row if header else None, Problems())
             if header is not None and period:
                 found.add(period)
             elif header is not None:
                 problems.add("period-not-found", Where(sheet.file.name, sheet.name), granularity=spec.granularity)
+            elif header is None and has_numbers(sheet) and run.reader(sheet).refuse_periods_across():
+                continue    # months across, which this spec does not declare: said where
             elif period and "sheet" in spec.source.period_from and find_period(sheet.name, spec.granularity):
                 # Named for a period of this dataset, yet no header: the table is broken, not another dataset's.
                 problems.add("header-not-found", Where(sheet.file.name, sheet.name),

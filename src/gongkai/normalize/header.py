@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 
 from gongkai.extract import Sheet
-from gongkai.normalize.text import compact, header_label
+from gongkai.normalize.text import compact, find_unit_line, header_label
+from gongkai.normalize.units import parse_unit
 from gongkai.spec import Column, Source
 
 SEARCH_ROWS = 40          # a header lower than this is not a header
@@ -43,6 +44,19 @@ class HeaderBlock:
     also: dict[str, list[Found]] = field(default_factory=dict)     # field -> other columns matching it
     unpivot: list[tuple[int, str, str | None]] = field(default_factory=list)  # (col, category, unit)
     unknown: list[tuple[int, int, str]] = field(default_factory=list)         # (row, col, path)
+    parent: str | None = None     # a block's header level read over every column (城市低保 over 户数)
+
+
+def _level(value) -> tuple[str, str | None]:
+    """One header cell as (label, unit): a unit line (单位：户、人、元) is no label, and a cell that is only a
+    unit (元/人·月 under 城市低保) gives the column's unit, not a level of its path."""
+    if find_unit_line(value):
+        return "", None
+    label, unit = header_label(value)
+    unit_only = parse_unit(label) if label else None
+    if unit_only is not None and unit_only.money:   # 人次 under 临时救助 is a label, 元/人·月 a unit
+        return "", label
+    return label, unit
 
 
 def declared_path(header: str) -> str:
@@ -56,7 +70,7 @@ def header_paths(sheet: Sheet, top: int, depth: int) -> list[tuple[str, str | No
     parent blank (or repeat it), so a blank parent over a sub-header takes the parent to its left.
     """
     width = sheet.width
-    levels = [[header_label(sheet.display_value(top + h, c)) for c in range(width)] for h in range(depth)]
+    levels = [[_level(sheet.display_value(top + h, c)) for c in range(width)] for h in range(depth)]
     for h in range(depth - 1):
         for c in range(1, width):
             has_child = bool(levels[h + 1][c][0])
@@ -126,12 +140,21 @@ def _is_column_numbers(row: list) -> bool:
         all(n <= len(row) + 5 for n in numbers)
 
 
-def find_header(sheet: Sheet, source: Source, matcher: HeaderMatcher) -> HeaderBlock | None:
-    """The header block that matches the most declared columns (ties: the first, the shallowest)."""
+def under(parent: str | None, path: str) -> str:
+    """A header path read under a block's parent level: 户数 under 城市低保 is 城市低保/户数."""
+    if not parent or not path or path == parent or path.startswith(parent + "/"):
+        return path
+    return f"{parent}/{path}"
+
+
+def find_header(sheet: Sheet, source: Source, matcher: HeaderMatcher, start: int = 0,
+                parents: list[str | None] = (None,)) -> HeaderBlock | None:
+    """The header block that matches the most declared columns (ties: the first, the shallowest),
+    searched from row `start`; each of `parents` (a block's level over its columns) is tried too."""
     depths = [source.header.rows] if source.header.rows else range(1, MAX_DEPTH + 1)
     wanted = header_label(source.header.starts_with)[0] if source.header.starts_with else None
-    best = None   # (score, row, depth)
-    for r in range(min(len(sheet.rows), SEARCH_ROWS)):
+    best = None   # (score, row, depth, parent)
+    for r in range(start, min(len(sheet.rows), start + SEARCH_ROWS)):
         labels = {header_label(v)[0] for v in sheet.rows[r] if v is not None}
         starts = wanted and any(label.startswith(wanted) for label in labels)
         if not starts and not labels & matcher.first_labels and not any(
@@ -139,23 +162,26 @@ def find_header(sheet: Sheet, source: Source, matcher: HeaderMatcher) -> HeaderB
                 for label in labels):
             continue
         for depth in depths:
-            score = _score(matcher, header_paths(sheet, r, depth))
-            if best is None or score > best[0]:
-                best = (score, r, depth)
+            paths = header_paths(sheet, r, depth)
+            for parent in parents:
+                score = _score(matcher, [(under(parent, p), u, lr) for p, u, lr in paths])
+                if best is None or score > best[0]:
+                    best = (score, r, depth, parent)
     needed = min(2, len({c.field for _, c in source.column_specs}))
     if best is None or best[0] < needed:
         return None
-    return map_columns(sheet, best[1], best[2], matcher)
+    return map_columns(sheet, best[1], best[2], matcher, best[3])
 
 
-def map_columns(sheet: Sheet, row: int, depth: int, matcher: HeaderMatcher) -> HeaderBlock:
+def map_columns(sheet: Sheet, row: int, depth: int, matcher: HeaderMatcher, parent: str | None = None) -> HeaderBlock:
     body = row + depth
     while body < len(sheet.rows) and _is_column_numbers(sheet.rows[body]):
         body += 1
-    block = HeaderBlock(row, depth, body)
-    for c, (path, unit, label_row) in enumerate(header_paths(sheet, row, depth)):
-        if not path or IGNORED_HEADERS.match(path):
+    block = HeaderBlock(row, depth, body, parent=parent)
+    for c, (written, unit, label_row) in enumerate(header_paths(sheet, row, depth)):
+        if not written or IGNORED_HEADERS.match(written):
             continue
+        path = under(parent, written)
         if hit := matcher.column(path):
             column, header = hit
             found = Found(c, column, header, label_row, unit, path)
@@ -166,5 +192,5 @@ def map_columns(sheet: Sheet, row: int, depth: int, matcher: HeaderMatcher) -> H
         elif category := matcher.category(path):
             block.unpivot.append((c, category, unit))
         else:
-            block.unknown.append((label_row, c, path))
+            block.unknown.append((label_row, c, written))
     return block

@@ -8,11 +8,12 @@ from gongkai.personal import (KIND_LABELS, is_person_level, mask_as, personal_co
                               personal_kind, quote)
 from gongkai.extract import CellError, Sheet, cell_ref
 from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock, HeaderMatcher, find_header
+from gongkai.normalize.blocks import SheetTables, block_parents, fill_from_text
 from gongkai.normalize.rows import SheetResult, TableBody
 from gongkai.normalize.regions import County, CountyHit, Regions, Resolution
 from gongkai.normalize.sums import total_columns
-from gongkai.normalize.text import (as_text, compact, find_period, find_unit_line, fold, header_label,
-                                    invisible_characters, parse_date, parse_number, strip_invisible)
+from gongkai.normalize.text import (as_text, column_period, compact, find_period, find_periods, find_unit_line, fold,
+                                    header_label, invisible_characters, parse_date, parse_number, strip_invisible)
 from gongkai.normalize.units import MONEY, parse_unit
 from gongkai.problems import Problems, Where
 from gongkai.spec import Column, Spec
@@ -57,8 +58,9 @@ def locate_period(spec: Spec, sheet: Sheet, header_row: int | None, problems: Pr
                         if v is not None and not find_unit_line(v) and (p := find_period(v, granularity))), None)
             if hit:
                 found.append(hit)
-        elif source == "file" and (period := find_period(sheet.file.stem, granularity)):
-            found.append((period, Where(sheet.file.name)))
+        elif source == "file" and len(named := find_periods(sheet.file.stem, granularity)) == 1:
+            # A file name with two periods (…2024-04_05.xlsx: April and May) names none of them.
+            found.append((named[0], Where(sheet.file.name)))
     if not found and granularity == "month" and "sheet" in spec.source.period_from:
         found = _month_sheet_of_a_year(sheet, above)
     if not found:
@@ -70,7 +72,7 @@ def locate_period(spec: Spec, sheet: Sheet, header_row: int | None, problems: Pr
     return period, where
 
 
-def _has_numbers(sheet: Sheet) -> bool:
+def has_numbers(sheet: Sheet) -> bool:
     """A table holds figures; a notes sheet only text (a year in a sentence is not a figure)."""
     return any(isinstance(v, (int, float)) and not isinstance(v, bool) or (isinstance(v, str) and NUMBER_CELL.match(v))
                for row in sheet.rows for v in row)
@@ -115,8 +117,15 @@ class SheetReader:
             return None
         if refuse_person_level(self.spec, sheet, self.matcher, self.problems):
             return None
-        header = find_header(sheet, self.src, self.matcher)
+        if self.src.period_columns:
+            from gongkai.normalize.period_columns import PeriodColumnsReader
+
+            return PeriodColumnsReader(self).read(period)
+        header = find_header(sheet, self.src, self.matcher, parents=block_parents(self.src))
         sheet_period, period_where = locate_period(self.spec, sheet, header.row if header else None, self.problems)
+        if header is None and (sheet_period is None or sheet_period == period) and has_numbers(sheet) \
+                and self.refuse_periods_across():
+            return None
         if sheet_period is None:
             if header is not None:   # a table whose period nobody can tell; a notes sheet is skipped
                 self.problems.add("period-not-found", period_where, granularity=self.spec.granularity)
@@ -126,7 +135,7 @@ class SheetReader:
         result = SheetResult(provenance={"file": sheet.file.name, "sheet": sheet.name, "cols": {},
                                          "row_cols": {}, "constants": {}})
         expected = "、".join(dict.fromkeys(h.split("/")[0] for h, _ in self.src.column_specs))
-        if header is None and not find_period(sheet.name, self.spec.granularity) and not _has_numbers(sheet):
+        if header is None and not find_period(sheet.name, self.spec.granularity) and not has_numbers(sheet):
             # A 说明 sheet that mentions the period: text only, no table of this dataset.
             self.problems.add("sheet-skipped", Where(sheet.file.name, sheet.name), expected=expected)
             return None
@@ -146,16 +155,42 @@ class SheetReader:
         if self.src.sheet_field:
             result.provenance["constants"][self.src.sheet_field] = Where(sheet.file.name, sheet.name)
         county, county_where = self._sheet_county(header)
-        self._report_header(header, county is not None)
+        self._report_unknown(header)
         if county_where is not None:
             result.provenance["constants"].update(county_code=county_where, county_name=county_where)
         self.unit_line = self._unit_line(header)
         self.period = period
-        TableBody(self, header, county, result).read()
+        tables = SheetTables(self, county, result)
+        found = tables.read(header)
+        if not tables.tables:
+            return result      # the one table was refused (unknown-block): nothing of it is read
+        found |= fill_from_text(self, result, found, tables.text_rows)
+        line_where = self.unit_line_where if self.unit_line else getattr(self, "rate_line_where", None) \
+            if self.rate_line else None
+        for _, column in self.src.column_specs:     # a unit said once, by the unit line: its place
+            if column.unit_of and column.field not in found and line_where is not None:
+                result.provenance["constants"][column.field] = line_where
+        self._report_missing(found | set(self.src.from_text), {f for f in header.also if f not in header.found}, county is not None,
+                             any(h.unpivot for h in tables.headers), header)
         if not result.records and (county is not None or county_where is None):
             self.problems.add("no-data-rows", sheet.where(header.body_start, 0),
                               expected=self.src.label(self._key_field()))
         return result
+
+    def refuse_periods_across(self) -> bool:
+        """A sheet without our header whose row names several periods (1月 | 2月 | 3月 …): time as columns,
+        which this spec does not declare. Refused where it is (`layout-not-supported`), True."""
+        for r, row in enumerate(self.sheet.rows[:SEARCH_ROWS]):
+            named = [(c, as_text(v).strip()) for c, v in enumerate(row)
+                     if v is not None and column_period(v, self.spec.granularity, "0000")]
+            if len(named) >= 2:
+                shown = "、".join(t for _, t in named[:3]) + ("…" if len(named) > 3 else "")
+                self.problems.add("layout-not-supported", self.sheet.where(r, named[0][0]),
+                                  reason_zh=f"期间排在各列（{shown}），本规格每个工作表只读一个期间",
+                                  reason_en=f"the periods run across the columns ({shown}); this spec reads one "
+                                            "period per sheet")
+                return True
+        return False
 
     def _choose_between(self, header: HeaderBlock, period: str) -> None:
         """Two columns for one field (2022年/预算数 and 2023年/预算数; 安排资金 and 使用金额).
@@ -181,6 +216,12 @@ class SheetReader:
         return self.src.column_specs[0][1].field
 
     def _report_header(self, header: HeaderBlock, county_known: bool) -> None:
+        self._report_unknown(header)
+        self._report_missing(set(header.found), {f for f in header.also if f not in header.found}, county_known,
+                             bool(header.unpivot), header)
+
+    def _report_unknown(self, header: HeaderBlock) -> None:
+        """Columns the spec does not declare: a warning each (a personal one: why it is not read)."""
         sheet = self.sheet
         for row, col, path in header.unknown:
             if personal := personal_header(path):   # never read, so no value of it can leak: say why
@@ -189,16 +230,23 @@ class SheetReader:
                                   kind=KIND_LABELS[kind][0], kind_en=KIND_LABELS[kind][1])
             else:
                 self.problems.add("unmapped-header", sheet.where(row, col), header=path)
+
+    def _report_missing(self, found: set[str], ambiguous: set[str], county_known: bool, unpivoted: bool,
+                        header: HeaderBlock) -> None:
+        """Declared fields no table of the sheet gives (`found`: every header's, block and text values)."""
+        sheet = self.sheet
         # Fields a missing column does not need to give: the title names the county; a wide
         # table's headers name the category and the unit.
-        unpivoted = set()
-        if self.src.unpivot and header.unpivot:
+        given = set(found)
+        if getattr(self, "unit_line", None) or getattr(self, "rate_line", None):   # a unit column's field: the line says it
+            given |= {c.field for _, c in self.src.column_specs if c.unit_of}
+        if self.src.unpivot and unpivoted:
             value = self.src.unpivot.value
-            unpivoted = {self.src.unpivot.into, value} | {c.field for _, c in self.src.column_specs if c.unit_of == value}
+            given |= {self.src.unpivot.into, value} | {c.field for _, c in self.src.column_specs if c.unit_of == value}
         reported = {"county_name"} if county_known else set()
-        reported |= {f for f in header.also if f not in header.found}   # ambiguous: said already
+        reported |= ambiguous   # said already
         for path, column in self.src.column_specs:
-            if column.field in header.found or column.field in unpivoted or column.field in reported:
+            if column.field in given or column.field in reported:
                 continue
             reported.add(column.field)
             where = sheet.where(header.row, 0, column.field)
@@ -264,11 +312,17 @@ class SheetReader:
             self.problems.add("region-name-slip", where, name=written, official=found.name, code=found.code,
                               county=within)
 
-    def _unit_line(self, header: HeaderBlock) -> str | None:
-        """The money unit of a 单位：户、人、万元 line above the header, if there is one."""
-        for r, row in enumerate(self.sheet.rows[:header.row]):
-            for c, value in enumerate(row):
-                money = [u for u in find_unit_line(value) if u in MONEY]
+    def _unit_line(self, header: HeaderBlock, top: int = 0) -> str | None:
+        """The money unit of a 单位：户、人、万元 line above the header (from row `top`), if there is one;
+        a rate there (单位：元/人·月) is kept for the rate fields (`rate_line`)."""
+        self.rate_line = None
+        for r in range(top, header.row):
+            for c, value in enumerate(self.sheet.rows[r]):
+                units = find_unit_line(value)
+                rates = [u for u in units if (parsed := parse_unit(u)) and parsed.money and parsed.months]
+                money = [u for u in units if u in MONEY]
+                if rates and self.rate_line is None:
+                    self.rate_line, self.rate_line_where = rates[0], self.sheet.where(r, c)
                 if money:
                     self.unit_line_where = self.sheet.where(r, c)
                     return money[0]
@@ -280,6 +334,8 @@ class SheetReader:
                     where_header: Where | None) -> str | None:
         """The unit a column's values are written in: its header, else the unit line, else the spec."""
         line = self.unit_line if self.unit_line and self._is_money(field_name, column) else None
+        if line is None and getattr(self, "rate_line", None) and self._is_rate(field_name, column):
+            line = self.rate_line
         if header_unit and line and parse_unit(header_unit) and parse_unit(header_unit).months is None \
                 and header_unit in MONEY and header_unit != line:
             self.problems.add("unit-mismatch", where_header or self.unit_line_where, header=header_unit,
@@ -287,9 +343,17 @@ class SheetReader:
         return header_unit or line or (column.unit if column else None)
 
     def _is_money(self, field_name: str, column: Column | None) -> bool:
-        target = self.units.get(field_name) or (self.units.get(column.normalized) if column and column.normalized else None)
-        parsed = parse_unit(target) if target else None
+        parsed = self._target_unit(field_name, column)
         return bool(parsed and parsed.money and parsed.months is None)
+
+    def _is_rate(self, field_name: str, column: Column | None) -> bool:
+        """A per-person, per-period amount (元/人/月), or a field stated in any unit and normalized to one."""
+        parsed = self._target_unit(field_name, column)
+        return bool(parsed and parsed.money and parsed.months)
+
+    def _target_unit(self, field_name: str, column: Column | None):
+        target = self.units.get(field_name) or (self.units.get(column.normalized) if column and column.normalized else None)
+        return parse_unit(target) if target else None
 
     # -- one cell ----------------------------------------------------------------------------
 

@@ -6,11 +6,9 @@ for budget-style tables, items of the published outline (outline.py).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gongkai.personal import KIND_ZH, find_pii
 from gongkai.extract import cell_ref
 from gongkai.normalize.header import Found, HeaderBlock
 from gongkai.normalize.outline import Item, Outline
@@ -19,21 +17,12 @@ from gongkai.normalize.sums import assign_members, rounding_allowance
 from gongkai.normalize.text import MAX_DECIMALS, as_text, compact, fold, parse_number, stated_decimals
 from gongkai.normalize.units import conversion
 from gongkai.problems import Where
-from gongkai.spec import Column
+from gongkai.spec import Block, Column
 
 if TYPE_CHECKING:
     from gongkai.normalize.reader import SheetReader
 
-# Labels worth naming when a footer is dropped: they say what kind of personal data went,
-# without repeating it in the report.
-FOOTER_LABELS = re.compile(r"(填表人|填报人|制表人|审核人|经办人|统计人|分管领导|联系电话|电话|手机|联系人|负责人|审核日期|填报日期|日期|备注|说明|注)[:：]")
 NUMERIC = {"integer", "number"}
-
-
-def _found_in(texts: list[str]) -> str:
-    """What the PII gate saw in dropped rows, masked: "；含手机号 138****2222", so the officer knows it was there."""
-    hits = [hit for text in texts for hit in find_pii(text)]
-    return "；含" + "、".join(f"{KIND_ZH[hit.kind]} {hit.masked}" for hit in hits) if hits else ""
 
 
 @dataclass
@@ -64,6 +53,9 @@ class SumCheck:
 class SheetResult:
     records: list[dict] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)          # source row of each record
+    # Per record, fields whose cell is not (row, the sheet's column of the field): field -> column on the
+    # record's row, (row, column) elsewhere (a block joined in), or a Where (a value from a title); or None.
+    cells: list[dict | None] = field(default_factory=list)
     checks: list[SumCheck] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
 
@@ -71,8 +63,10 @@ class SheetResult:
 class TableBody:
     """The rows under one header: records, sum checks and, for budgets, the item outline."""
 
-    def __init__(self, reader: SheetReader, header: HeaderBlock, county: County | None, result: SheetResult):
+    def __init__(self, reader: SheetReader, header: HeaderBlock, county: County | None, result: SheetResult,
+                 block: Block | None = None, block_where: Where | None = None):
         self.reader, self.header, self.result = reader, header, result
+        self.block, self.block_where = block, block_where
         self.sheet, self.problems, self.src = reader.sheet, reader.problems, reader.src
         self.county = county
         self.patterns = reader.patterns
@@ -101,6 +95,10 @@ class TableBody:
         self.has_total = False
         self.last_row: int | None = None              # the last row read as part of the table
         self.interrupted = False                      # a note row cut the table (table-interrupted)
+        self.stopped_at = len(self.sheet.rows)        # the first row after the table (a footer, a title …)
+        self.first_record = len(result.records)       # this table's records start here in the sheet's
+        # Columns of this table that sit elsewhere than the sheet's first table's: kept per row.
+        self.own_cols = {f: found.col for f, found in header.found.items() if result.provenance["cols"].get(f) != found.col}
 
     # -- columns ---------------------------------------------------------------------------
 
@@ -124,12 +122,16 @@ class TableBody:
 
     # -- rows ------------------------------------------------------------------------------
 
-    def read(self) -> None:
+    def read(self) -> TableBody:
+        """Read the rows from the header down to the table's end: a footer or note row, or below the
+        total the first row without a number (the next table's title, a note). What lies after it is
+        the caller's (blocks.py): never dropped here."""
         sheet, rows = self.sheet, self.sheet.rows
         total_at = None
         # A file cut off mid-row: only the complete rows count, and an unfinished table is an error.
         truncated = getattr(sheet, "truncated_at", None)
         end = len(rows) if truncated is None else truncated + 1
+        self.stopped_at = end
         r = self.header.body_start
         while r < end:
             row = rows[r]
@@ -143,9 +145,11 @@ class TableBody:
             role = self._role(labels, row)
             if role != "footer":
                 self.last_row = r
-            # Below the total, a row without a single number is a footer whatever it says (统计人：…).
+            # Below the total, a row without a single number ends the table: a note, a footer, the next title.
             if role == "footer" or (total_at is not None and role != "total" and not self._has_numbers(r)):
-                self._end_at_footer(r, total_at)
+                if role == "footer" and total_at is None:
+                    self._interrupted_at(r)
+                self.stopped_at = r
                 break
             if total_at is not None and self.hierarchy:
                 total_at = None    # budgets: 收入合计 closes the income section, the expenditure one follows
@@ -159,8 +163,8 @@ class TableBody:
             if role == "total":
                 self._close_children()
                 self._total(r, labels)
-                if self.result.records:     # a 合计 right under the header totals the rows below: the table goes on
-                    total_at = r
+                if len(self.result.records) > self.first_record:   # a 合计 right under the header totals
+                    total_at = r                                    # the rows below: the table goes on
             elif role == "subtotal":
                 self._close_children()
                 self._subtotal(r, labels)
@@ -183,6 +187,7 @@ class TableBody:
         assign_members(self.entries, self._parts)
         self._item_checks()
         self._set_rounding()
+        return self
 
     def _total_required(self) -> None:
         """A template with a 合计 row that arrives without one may be cut off at a row boundary:
@@ -237,7 +242,11 @@ class TableBody:
             for col, category, unit in self.header.unpivot:
                 record = dict(base)
                 if self._unpivot(record, r, col, category, unit):
-                    self._append(record, r, {self.src.unpivot.value: col,
+                    # The category and a unit from the header are the header cell's.
+                    named = (self.header.row + self.header.depth - 1, col)
+                    self._append(record, r, {self.src.unpivot.value: col, self.src.unpivot.into: named,
+                                             **{f: named for f in self._unit_fields(self.src.unpivot.value)
+                                                if f not in self.header.found},
                                              **self._normalized_cols(self.src.unpivot.value, col)})
             return
         index = self._append(base, r, {})
@@ -285,6 +294,8 @@ class TableBody:
                 self._fill_unit_field(record, name, unit)
             else:
                 record[name] = reader.text(raw, where_at, label, found.column)
+        if self.block:
+            record.update(self.block.values)
         return record, cells
 
     def _raw(self, r: int, found: Found):
@@ -312,6 +323,9 @@ class TableBody:
             if target and (text := compact(self.sheet.value(r, found.col))):
                 units[target] = fold(text)
         return units
+
+    def _unit_fields(self, value_field: str) -> list[str]:
+        return [column.field for _, column in self.src.column_specs if column.unit_of == value_field]
 
     def _fill_unit_field(self, record: dict, value_field: str, unit: str | None) -> None:
         """The field that records the unit as written (unit_stated) gets the unit from the header too."""
@@ -368,8 +382,10 @@ class TableBody:
         return True
 
     def _append(self, record: dict, r: int, row_cols: dict) -> int:
-        for name, col in row_cols.items():
-            self.result.provenance["row_cols"][(r, name)] = col
+        row_cols = {**self.own_cols, **row_cols}
+        if self.block and self.block_where:    # a block's value: its place is the block's title
+            row_cols.update({name: self.block_where for name in self.block.values})
+        self.result.cells.append(row_cols or None)
         self.result.records.append(record)
         self.result.rows.append(r)
         self.entries.append(("data", len(self.result.records) - 1))
@@ -506,21 +522,17 @@ class TableBody:
             self.column_decimals[col] = max((d for d in stated if d is not None and d < MAX_DECIMALS), default=0)
         return self.column_decimals[col]
 
-    def _end_at_footer(self, r: int, total_at: int | None) -> None:
-        """Footer and note rows never go further; a note inside the table is an interrupted table."""
+    def _interrupted_at(self, r: int) -> None:
+        """A footer or note row before the total with table rows right after it: a note inside the table."""
         sheet = self.sheet
-        later_data = next((x for x in range(r + 1, len(sheet.rows))
-                           if any(compact(sheet.value(x, c)) for c in self.value_cols)
-                           and not self._role([compact(fold(sheet.value(x, c))) for c in self.label_cols
-                                               if compact(sheet.value(x, c))], sheet.rows[x]) == "footer"), None)
-        if later_data is not None and total_at is None:
-            self.interrupted = True
-            self.problems.add("table-interrupted", sheet.where(r, 0), resumes=cell_ref(later_data, 0))
-        texts = [compact(v) for row in sheet.rows[r:] for v in row if v is not None]
-        labels = list(dict.fromkeys(FOOTER_LABELS.findall("\n".join(texts))))
-        rows = sum(1 for row in sheet.rows[r:] if any(compact(v) for v in row if v is not None))
-        what = "、".join(labels) if labels else "表尾"
-        self.problems.add("personal-data-dropped", sheet.where(r, 0), what=f"{what}（{rows} 行）{_found_in(texts)}")
+        for x in range(r + 1, len(sheet.rows)):
+            labels = [compact(fold(sheet.value(x, c))) for c in self.label_cols if compact(sheet.value(x, c))]
+            if not any(compact(v) for v in sheet.rows[x] if v is not None) or self._role(labels, sheet.rows[x]) == "footer":
+                continue
+            if any(compact(sheet.value(x, c)) for c in self.value_cols) and self._has_numbers(x):
+                self.interrupted = True
+                self.problems.add("table-interrupted", sheet.where(r, 0), resumes=cell_ref(x, 0))
+            return
 
     # -- budget-style hierarchy --------------------------------------------------------------
 

@@ -13,7 +13,7 @@ WHITESPACE = re.compile(r"\s+")  # \s covers the full-width space U+3000 and non
 INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 # A unit in brackets at the end of a header: 金额（万元）, 人数(人), 城市低保（元/人·月）.
 HEADER_UNIT = re.compile(r"（([^（）]*(?:元|户|人|人次|个|次|项)[^（）]*)）$")
-UNIT_LINE = re.compile(r"(?:^|(?<=[\s,，;；]))单位[:：]\s*([^\s,，;；]+)")
+UNIT_LINE = re.compile(r"(?:^|(?<=[\s,，;；。.]))单位[:：]\s*([^\s,，;；。]+)")
 THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
@@ -105,6 +105,69 @@ def find_period(text, granularity: str = "month") -> str | None:
         return f"{match.group(1)}-Q{CHINESE_DIGITS[match.group(2) or match.group(3)]}" if match else None
     match = YEAR_ONLY.search(folded)
     return match.group(1) if match else None
+
+
+# A month range after a period (2024-04_05, 2024.04-06, 2024年4至5月): the text names several periods.
+RANGE_TAIL = re.compile(r"\s*[_~～\-—至到]\s*(\d{1,2})(?!\d)")
+
+
+def find_periods(text, granularity: str = "month") -> list[str]:
+    """Every distinct period a text names, a range's ends included: 2024-04_05 names 2024-04 and 2024-05."""
+    folded = fold(text)
+    found: list[str] = []
+    if granularity == "month":
+        for match in MONTH.finditer(folded):
+            month = int(match.group(2) or match.group(3) or match.group(4))
+            months = [month]
+            if tail := RANGE_TAIL.match(folded, match.end()):
+                months.append(int(tail.group(1)))
+            found += [f"{match.group(1)}-{m:02d}" for m in months if 1 <= m <= 12]
+    elif granularity == "quarter":
+        found = [f"{m.group(1)}-Q{CHINESE_DIGITS[m.group(2) or m.group(3)]}" for m in QUARTER.finditer(folded)]
+    else:
+        found = [m.group(1) for m in YEAR_ONLY.finditer(folded)]
+    return list(dict.fromkeys(found))
+
+
+CHINESE_MONTHS = {name: n for n, name in enumerate(
+    ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二"], start=1)}
+MONTH_ONLY = re.compile(r"^(\d{1,2}|十[一二]?|[一二三四五六七八九])月份?$")
+QUARTER_ONLY = re.compile(r"^(?:第?([一二三四1-4])季度?|[Qq]([1-4]))$")
+# 1-6月, 1至6月累计, 7～12月合计: the months a total column covers.
+MONTH_RANGE = re.compile(r"(\d{1,2})\s*[-~～至到—]\s*(\d{1,2})\s*月")
+
+
+def column_period(text, granularity: str, year: str | None) -> str | None:
+    """The one period a column header names: 2024年3月, 2024.03, 3月, 三月份 (the year from the sheet),
+    一季度, 2024年第一季度, 2023年; None for anything else (累计, 1-6月, a label)."""
+    label = fold(compact(text))
+    if not label or MONTH_RANGE.search(label):
+        return None
+    periods = find_periods(label, granularity)
+    if len(periods) == 1:
+        return periods[0]
+    if periods or year is None:
+        return None
+    if granularity == "month" and (match := MONTH_ONLY.match(label)):
+        month = int(match.group(1)) if match.group(1).isdigit() else CHINESE_MONTHS[match.group(1)]
+        return f"{year}-{month:02d}" if 1 <= month <= 12 else None
+    if granularity == "quarter" and (match := QUARTER_ONLY.match(label)):
+        return f"{year}-Q{CHINESE_DIGITS[match.group(1) or match.group(2)]}"
+    return None
+
+
+def covered_months(text, year: str | None) -> list[str] | None:
+    """The months a total column names (1-6月累计 -> 2024-01 … 2024-06; 一季度 -> 2024-01 … 03); None if it names none."""
+    label = fold(compact(text))
+    if year is None:
+        return None
+    if match := MONTH_RANGE.search(label):
+        first, last = int(match.group(1)), int(match.group(2))
+        return [f"{year}-{m:02d}" for m in range(first, last + 1)] if 1 <= first <= last <= 12 else None
+    if quarter := column_period(label, "quarter", year):
+        q = int(quarter[-1])
+        return [f"{year}-{m:02d}" for m in range(3 * q - 2, 3 * q + 1)]
+    return None
 
 
 def parse_date(raw) -> dt.date | None:

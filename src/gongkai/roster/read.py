@@ -24,7 +24,7 @@ from gongkai.normalize import _Run
 from gongkai.normalize.header import HeaderBlock, find_header
 from gongkai.normalize.reader import locate_period
 from gongkai.normalize.regions import County
-from gongkai.normalize.rows import FOOTER_LABELS
+from gongkai.normalize.notes import FOOTER_LABELS
 from gongkai.normalize.text import as_text, compact, fold, invisible_characters, parse_number
 from gongkai.normalize.units import conversion
 from gongkai.problems import Problems, Where
@@ -207,8 +207,11 @@ class RosterSheet:
         amount = self._number(r, "amount", "不小于 0 的金额", "an amount of at least 0", minimum=0)
         category = self._category(r)
         township = self._township(r)
-        village = self._village(r, township) if township and "village" in self.header.found else None
-        if None in (size, amount, category, township) or ("village" in self.header.found and village is None):
+        # Villages are resolved to codes only when they are published (level: village); below that the
+        # village is kept as written, for the notice board.
+        by_village = self.roster.level == "village" and "village" in self.header.found
+        village = self._village(r, township) if township and by_village else self._village_as_written(r)
+        if None in (size, amount, category, township) or (by_village and village is None):
             return None
         name = as_text(self._cell(r, "name") or "").strip()
         return Household(id18, name, int(size), category, round(amount * self.factor * 100), self.county,
@@ -273,6 +276,10 @@ class RosterSheet:
         text = as_text(raw or "").strip()
         found = self.county.township(text)
         return self._resolved(found, key, self._at(r, "township"), text, self.county.name)
+
+    def _village_as_written(self, r: int) -> tuple[str, str] | None:
+        text = as_text(self._cell(r, "village") or "").strip()
+        return ("", text) if text else None
 
     def _village(self, r: int, township: tuple[str, str]) -> tuple[str, str] | None:
         raw = self._cell(r, "village")
