@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -11,6 +13,12 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Set before anything imports gongkai, and inherited by every CLI subprocess: the tests write into a
+# temporary GONGKAI_OUT, never into the repository's out/ (the demo's), and a retry waits a tenth of a
+# second, not the production 2, 10 and 30 s (tests/test_settings.py checks those against the README).
+os.environ["GONGKAI_OUT"] = tempfile.mkdtemp(prefix="gongkai-tests-out-")
+os.environ["GONGKAI_RETRY_DELAYS"] = "0.1,0.1,0.1"
 MAKE_SAMPLES = REPO / "datasets" / "samples" / "make_samples.py"
 
 
@@ -70,11 +78,20 @@ def isolated_dataset(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def prefect_backend():
-    """A real, temporary Prefect server and database for the flow runs of this session."""
+    """A real, temporary Prefect server and database for the flow runs of this session.
+
+    CLI subprocesses started meanwhile use it too (PREFECT_API_URL is exported) instead of starting
+    their own (~25 s each). Yields the folder of its SQLite database, for the tests that search it.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
-        yield
+        os.environ["PREFECT_API_URL"] = PREFECT_API_URL.value()
+        try:
+            yield Path(PREFECT_SERVER_DATABASE_CONNECTION_URL.value().split(":///", 1)[1]).parent
+        finally:
+            del os.environ["PREFECT_API_URL"]
 
 
 TEST_REVIEWER = "测试审查人 / test reviewer"

@@ -58,9 +58,7 @@ def portal_restored():
 @pytest.fixture(scope="module")
 def prefect_api(prefect_backend):
     """The session's Prefect server: the CLI subprocesses use it instead of starting their own (~25 s each)."""
-    from prefect.settings import PREFECT_API_URL
-
-    return PREFECT_API_URL.value()
+    return os.environ["PREFECT_API_URL"]
 
 
 @dataclass

@@ -15,11 +15,13 @@ from pathlib import Path
 import ckanapi
 import pytest
 
-from gongkai.cli import _load_flow
+from click.testing import CliRunner
+
+from gongkai.cli import _load_flow, main
 from gongkai.publish import connect
 from gongkai.settings import portal_settings
 
-pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow, pytest.mark.usefixtures("prefect_backend")]
 
 GONGKAI = Path(sys.executable).parent / "gongkai"
 PERIOD = "2024-01"
@@ -28,7 +30,9 @@ APPROVE = ("--approve", "--reviewer", REVIEWER, "--comment", "核对无误 / che
 
 
 def gongkai(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(GONGKAI), *args], capture_output=True, text=True, timeout=600)
+    """The CLI in this process (tests/test_cli.py runs it as a subprocess): its exit code and console."""
+    result = CliRunner().invoke(main, list(args))
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def staging(period: str = PERIOD) -> Path:

@@ -96,15 +96,14 @@ def test_validate_out_on_a_template_with_personal_data_typed_in(messy, tmp_path,
 @pytest.mark.integration
 @pytest.mark.portal
 @pytest.mark.slow
-def test_run_refuses_and_leaks_nothing_to_console_reports_or_prefect(messy, isolated_specs, tmp_path):
+def test_run_refuses_and_leaks_nothing_to_console_reports_or_prefect(messy, isolated_specs, prefect_backend, tmp_path):
     names = isolated_specs()
     source = tmp_path / "source"
     source.mkdir()
     for path in (messy.roster, messy.smuggled):
         (source / path.name).write_bytes(path.read_bytes())
     prefect_home = tmp_path / "prefect"
-    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}   # the local server
-    environment["PREFECT_HOME"] = str(prefect_home)
+    environment = {**os.environ, "PREFECT_HOME": str(prefect_home)}   # results here, runs on the session's server
     done = subprocess.run([str(GONGKAI), "run", "relief-recipients", "--period", "2024-03", "--source", str(source)],
                           env=environment, capture_output=True, text=True, timeout=900)
     console = done.stdout + done.stderr
@@ -113,11 +112,10 @@ def test_run_refuses_and_leaks_nothing_to_console_reports_or_prefect(messy, isol
     out = Path(os.environ["GONGKAI_OUT"])
     [report] = reports(out)
     assert {p["slug"] for p in report["problems"]} >= {"person-level-data", "not-a-number", "personal-data-dropped"}
-    # The searches are not vacuous: Prefect wrote its database here (SQLite and its write-ahead log), with
-    # this run and its logs in it; the report holds the problems.
-    assert (prefect_home / "prefect.db").exists()
-    assert any(b"relief-recipients" in p.read_bytes() for p in prefect_home.rglob("prefect.db*"))
-    leaks = find_secrets(messy.secrets, [console, out, prefect_home])
+    # The searches are not vacuous: the server's database (SQLite and its write-ahead log) holds this
+    # run and its logs; the report holds the problems.
+    assert any(b"relief-recipients" in p.read_bytes() for p in prefect_backend.glob("*.db*"))
+    leaks = find_secrets(messy.secrets, [console, out, prefect_home, prefect_backend])
     assert leaks == [], [str(leak) for leak in leaks][:10]
     import ckanapi
 
