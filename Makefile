@@ -62,15 +62,20 @@ demo-runs:
 	@$(call run_and_review,budget-accounts,2023)
 	@$(GONGKAI) show relief-recipients
 
-test: install samples portal  ## every test: unit tests and integration tests against the local portal
-	$(VENV)/bin/pytest
+# The unit tests are independent: both cores share them (pytest-xdist). The integration tests share
+# one portal and one Prefect server, so they run in one process. The 25 slowest stay in view.
+UNIT_TESTS = $(VENV)/bin/pytest -m "not integration" -n 2 --durations=25
+
+test: install samples portal  ## every test: unit tests, then integration tests against the local portal
+	$(UNIT_TESTS)
+	$(VENV)/bin/pytest -m integration --durations=25
 
 test-fast: install samples  ## unit tests only (no portal needed)
-	$(VENV)/bin/pytest -m "not integration"
+	$(UNIT_TESTS)
 
 bench: bench-scale bench-flow bench-sdc bench-province bench-regions  ## every benchmark but bench-portal, bench-datastore and bench-sdc-province (run those on their own)
 
-bench-flow: install samples  ## time the pipeline stages against a baseline measured in the same run
+bench-flow: install samples  ## time the stages against a baseline measured in the same run
 	$(PYTHON) benchmarks/flow_bench.py
 
 bench-province: install  ## 20 county workbooks of one month: extract+normalize+validate on 1 process vs 2 (GONGKAI_WORKERS), no portal

@@ -26,7 +26,6 @@ GONGKAI_CKAN_URL/GONGKAI_CKAN_TOKEN or portal/var/ckan.env.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import re
 import subprocess

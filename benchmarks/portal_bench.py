@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -49,7 +48,7 @@ def credentials() -> tuple[str, str]:
         values = dict(line.split("=", 1) for line in CREDENTIALS_FILE.read_text().split() if "=" in line)
         url, token = url or values["GONGKAI_CKAN_URL"], token or values["GONGKAI_CKAN_TOKEN"]
     if not (url and token):
-        sys.exit(f"no CKAN credentials: set GONGKAI_CKAN_URL/GONGKAI_CKAN_TOKEN or run `make portal`")
+        sys.exit("no CKAN credentials: set GONGKAI_CKAN_URL/GONGKAI_CKAN_TOKEN or run `make portal`")
     try:
         requests.get(f"{url}/api/3/action/status_show", timeout=10).raise_for_status()
     except requests.RequestException as error:

@@ -488,7 +488,7 @@ def list_datasets():
     console.print(table)
 
 
-def _today(ctx, param, value) -> "dt.date":
+def _today(ctx, param, value):
     import datetime as dt
 
     from gongkai.published import BEIJING

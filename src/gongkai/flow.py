@@ -32,7 +32,7 @@ from gongkai.problems import Problems
 from gongkai.publish import PortalUnreachable
 from gongkai.report import RunReport
 from gongkai.settings import normalize_workers, retry_delays
-from gongkai.spec import Spec, load_spec
+from gongkai.spec import Spec
 from gongkai.stages import Hooks, Run, not_writable, os_reason, review_command, run_stages
 
 REVIEW_TIMEOUT_SECONDS = 24 * 3600  # a deployment waits a day for its reviewer; then `gongkai review` decides

@@ -14,7 +14,6 @@ import pytest
 from scipy.optimize import linprog
 
 from gongkai.anonymize.disclosure import protect
-from gongkai.schema import flag_field
 from gongkai.problems import Problems, Where
 from gongkai.spec import load_spec
 

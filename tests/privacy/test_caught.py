@@ -5,7 +5,6 @@ an ID inside a 备注 cell, a phone in a footer, an Excel-mangled ID, a bank acc
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from pathlib import Path

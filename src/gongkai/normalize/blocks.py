@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from gongkai.extract import cell_ref
 from gongkai.normalize.header import HeaderBlock, find_header, header_paths, map_columns
@@ -29,8 +28,8 @@ from gongkai.problems import Where
 from gongkai.spec import Block, Source
 from gongkai.schema import load_schema
 
-if TYPE_CHECKING:
-    from gongkai.normalize.reader import SheetReader
+# `reader` below is the sheet's SheetReader (reader.py), which calls in here; typed by duck, not
+# imported, so that reader.py alone imports its parts.
 
 
 def block_parents(source: Source) -> list[str | None]:
@@ -45,7 +44,7 @@ def _texts(row: list) -> list[tuple[int, str]]:
 class SheetTables:
     """The tables of one sheet read into one SheetResult, and what lies between and below them."""
 
-    def __init__(self, reader: SheetReader, county, result: SheetResult):
+    def __init__(self, reader, county, result: SheetResult):
         self.reader, self.county, self.result = reader, county, result
         self.sheet, self.src, self.problems = reader.sheet, reader.src, reader.problems
         self.footer = reader.patterns["footer"]
@@ -254,7 +253,7 @@ def _score(header: HeaderBlock) -> int:
 
 # -- fields stated once, in a title or note line ---------------------------------------------------
 
-def fill_from_text(reader: SheetReader, result: SheetResult, found: set[str], rows: list[int]) -> set[str]:
+def fill_from_text(reader, result: SheetResult, found: set[str], rows: list[int]) -> set[str]:
     """`source.from_text`: each field's value for every row of the sheet that has none, from the first
     title or note line its pattern matches. Returns the fields a line gave; a field neither a
     column nor a line gives is `field-not-found`."""
@@ -290,7 +289,7 @@ def _first_match(sheet, rows: list[int], pattern: re.Pattern):
     return None
 
 
-def _typed(reader: SheetReader, name: str, text: str, where: Where):
+def _typed(reader, name: str, text: str, where: Where):
     kind = reader.types.get(name)
     if kind == "date":
         date = parse_date(text)

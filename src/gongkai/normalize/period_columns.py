@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from gongkai.extract import cell_ref
 from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock
@@ -29,8 +28,8 @@ from gongkai.normalize.text import (as_text, column_period, compact, covered_mon
 from gongkai.normalize.units import conversion, parse_unit
 from gongkai.problems import Where
 
-if TYPE_CHECKING:
-    from gongkai.normalize.reader import SheetReader
+# `reader` below is the sheet's SheetReader (reader.py), which calls in here; typed by duck, not
+# imported, so that reader.py alone imports its parts.
 
 UNIT_LABEL = re.compile(r"^(计量)?单位$")
 FLOW_COUNTS = {"人次", "户次", "次"}
@@ -58,7 +57,7 @@ class Indicator:
     unit: str | None
 
 
-def find_grid(reader: SheetReader) -> Grid | None:
+def find_grid(reader) -> Grid | None:
     """The first row (within SEARCH_ROWS) naming at least two periods of the dataset's granularity."""
     sheet, granularity = reader.sheet, reader.spec.granularity
     total = re.compile(reader.src.period_columns.total)
@@ -86,7 +85,7 @@ def find_grid(reader: SheetReader) -> Grid | None:
     return None
 
 
-def sheet_year(reader: SheetReader, header_row: int) -> str | None:
+def sheet_year(reader, header_row: int) -> str | None:
     """The year of bare month or quarter headers (3月, 一季度): the first place of `period_from` naming one."""
     sheet = reader.sheet
     for source in reader.src.period_from:
@@ -105,7 +104,7 @@ def sheet_year(reader: SheetReader, header_row: int) -> str | None:
 class PeriodColumnsReader:
     """One sheet with periods across: the requested period's column as a record, totals as checks."""
 
-    def __init__(self, reader: SheetReader):
+    def __init__(self, reader):
         self.reader, self.sheet, self.src = reader, reader.sheet, reader.src
         self.problems, self.matcher = reader.problems, reader.matcher
         self.options = self.src.period_columns

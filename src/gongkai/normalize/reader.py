@@ -9,7 +9,8 @@ from gongkai.personal import (KIND_LABELS, is_person_level, mask_as, personal_co
 from gongkai.extract import CellError, Sheet, cell_ref
 from gongkai.normalize.header import SEARCH_ROWS, HeaderBlock, HeaderMatcher, find_header
 from gongkai.normalize.blocks import SheetTables, block_parents, fill_from_text
-from gongkai.normalize.rows import SheetResult, TableBody
+from gongkai.normalize.period_columns import PeriodColumnsReader
+from gongkai.normalize.rows import SheetResult
 from gongkai.normalize.regions import County, CountyHit, Regions, Resolution
 from gongkai.normalize.sums import total_columns
 from gongkai.normalize.text import (as_text, column_period, compact, find_period, find_periods, find_unit_line, fold,
@@ -118,8 +119,6 @@ class SheetReader:
         if refuse_person_level(self.spec, sheet, self.matcher, self.problems):
             return None
         if self.src.period_columns:
-            from gongkai.normalize.period_columns import PeriodColumnsReader
-
             return PeriodColumnsReader(self).read(period)
         header = find_header(sheet, self.src, self.matcher, parents=block_parents(self.src))
         sheet_period, period_where = locate_period(self.spec, sheet, header.row if header else None, self.problems)

@@ -7,7 +7,6 @@ for budget-style tables, items of the published outline (outline.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from gongkai.extract import cell_ref
 from gongkai.normalize.header import Found, HeaderBlock
@@ -19,8 +18,8 @@ from gongkai.normalize.units import conversion
 from gongkai.problems import Where
 from gongkai.spec import Block, Column
 
-if TYPE_CHECKING:
-    from gongkai.normalize.reader import SheetReader
+# `reader` below is the sheet's SheetReader (reader.py), which calls in here; typed by duck, not
+# imported, so that reader.py alone imports its parts.
 
 NUMERIC = {"integer", "number"}
 
@@ -63,7 +62,7 @@ class SheetResult:
 class TableBody:
     """The rows under one header: records, sum checks and, for budgets, the item outline."""
 
-    def __init__(self, reader: SheetReader, header: HeaderBlock, county: County | None, result: SheetResult,
+    def __init__(self, reader, header: HeaderBlock, county: County | None, result: SheetResult,
                  block: Block | None = None, block_where: Where | None = None):
         self.reader, self.header, self.result = reader, header, result
         self.block, self.block_where = block, block_where

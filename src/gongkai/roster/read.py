@@ -148,7 +148,7 @@ class RosterSheet:
         return factor or 1.0
 
     def _rows(self) -> list[Household]:
-        sheet, rows = self.sheet, self.sheet.rows
+        rows = self.sheet.rows
         footer = re.compile(self.spec.source.rows.footer)
         total = re.compile(self.spec.source.rows.total)
         households: list[Household] = []
