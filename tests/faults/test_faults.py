@@ -319,6 +319,9 @@ PHASES = ["request-in-flight", "datastore-load", "files-written-before-commit"]
 
 @pytest.mark.parametrize("phase", PHASES)
 def test_ckan_killed_mid_publish_leaves_one_release_and_a_rerun_converges(big, phase):
+    # Why it takes its time: four CLI processes of a release big enough to catch mid-publish (stage,
+    # approve while CKAN is killed, then the rerun's stage and approve), CKAN's restart, and a scan of
+    # every file on the portal and under GONGKAI_OUT. The retries themselves wait 0.1 s here.
     place = big.place
     release_a = big.published
     source = big.next_release()
@@ -411,6 +414,8 @@ def restart_postgres_when_uploading(place: Place, since: float, stop: threading.
 
 
 def test_postgresql_restarted_during_a_run(big):
+    # Why it takes its time: PostgreSQL's restart (and CKAN's, when it does not recover alone) between
+    # the CLI processes that stage, publish and publish again a release big enough to be mid-upload.
     place = big.place
     release_before = big.published
     source = big.next_release()
