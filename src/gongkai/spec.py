@@ -372,6 +372,16 @@ class Spec(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
+    def _named_files_exist(self) -> Spec:
+        """The files the spec names (schema, suite, regions): a missing one is named by its key and the
+        place it was looked for, before anything tries to read it."""
+        for key, relative in (("schema", self.schema_), ("suite", self.suite), ("regions", self.regions)):
+            if relative is not None and not (path := self.resolve(relative)).is_file():
+                raise ValueError(f"{key}: {relative} does not exist / 文件不存在 (looked for {path}: paths "
+                                 "resolve beside the spec, else relative to the repository)")
+        return self
+
+    @model_validator(mode="after")
     def _fields_exist(self) -> Spec:
         if self.roster is not None:
             return self._roster_fields_exist()
@@ -422,12 +432,8 @@ class Spec(_Model):
 
     @model_validator(mode="after")
     def _regions_readable(self) -> Spec:
-        path = self.regions_path
-        if path is not None:
-            if not path.is_file():
-                raise ValueError(f"the regions file {self.regions} does not exist (looked for {path}: beside the "
-                                 "spec, else relative to the repository)")
-            read_own(path)     # a malformed row is refused here, with its line
+        if self.regions_path is not None:
+            read_own(self.regions_path)     # a malformed row is refused here, with its line
         return self
 
     @model_validator(mode="after")
@@ -534,7 +540,7 @@ def _explain(error: ValidationError, raw: dict, path: Path) -> str:
     lines = [f"{path}: the dataset spec is not valid / 数据集规格有误:"]
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"])
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")   # our validators' own words
         if item["type"] == "extra_forbidden":
             parent = _model_at(Spec, item["loc"][:-1])
             known = list(parent.model_fields) if parent else []
@@ -542,7 +548,7 @@ def _explain(error: ValidationError, raw: dict, path: Path) -> str:
             message = f"unknown key{_suggest(item['loc'][-1], known)}"
         elif item["type"] == "missing":
             message = "missing key"
-        lines.append(f"  - {location}: {message}")
+        lines.append(f"  - {location}: {message}" if location else f"  - {message}")
     return "\n".join(lines)
 
 
