@@ -90,7 +90,9 @@ class Rows(_Model):
     child: str = Field(default=r"^其中[:：]?", description="Of-which rows (其中): children of the row "
                                                            "above, checked to be at most the parent.")
     footer: str = Field(default=r"^(填表人|填报人|制表人|审核人|经办人|统计人|分管领导|联系电话|联系人|负责人|单位负责人|备注|说明|注[:：]|注\d)",
-                        description="Footer and note rows after the table: dropped (they hold personal data).")
+                        description="Footer and note rows (填表人, 联系电话, 备注, 注：): they end the "
+                                    "table and are dropped, reported (personal-data-dropped only when a "
+                                    "personal value was there, else notes-dropped).")
     hierarchy: bool = Field(default=False, description="Publish every row as an item with item_code, "
                                                        "parent_code and level (budgets), from outline "
                                                        "markers 一、（一）1.（1）, 其中 and indentation.")
@@ -167,8 +169,8 @@ class Header(_Model):
 
 
 class Source(_Model):
-    directory: str = Field(description="Folder of the source files, relative to the repo (`--source` "
-                                       "overrides).")
+    directory: str = Field(description="Folder of the source files, beside the spec or relative to the "
+                                       "repo (`--source` overrides).")
     files: list[str] = Field(default=["*.xlsx", "*.xls", "*.csv"], description="File name patterns.")
     sheets: str | None = Field(default=None, description="Only sheets whose name matches this regular "
                                                           "expression are read.")
@@ -342,9 +344,12 @@ class DisclosureControl(_Model):
 
 
 class Spec(_Model):
-    name: str = Field(description="Dataset name: the file is datasets/<name>.yaml.")
-    schema_: str = Field(alias="schema", description="Frictionless Table Schema (YAML), relative to the repo.")
-    suite: str | None = Field(default=None, description="Quality suite (YAML), relative to the repo.")
+    name: str = Field(description="Dataset name: the file is datasets/<name>.yaml (a spec elsewhere is "
+                                  "named by its path).")
+    schema_: str = Field(alias="schema", description="Frictionless Table Schema (YAML), beside the spec or "
+                                                     "relative to the repo.")
+    suite: str | None = Field(default=None, description="Quality suite (YAML), beside the spec or relative "
+                                                        "to the repo.")
     divisions: int = Field(default_factory=latest_year, description="Year of the national division code list "
                            "(统计用区划代码) the names resolve against: one shipped under datasets/divisions/; "
                            "default the latest shipped.")
