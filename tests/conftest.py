@@ -102,20 +102,20 @@ def approve():
     """approve(report) -> report: for a run that stopped awaiting review, what
     `gongkai review DATASET PERIOD --approve --reviewer 测试审查人` does: record the decision, then
     the publishing run of the same sources. Any other report (failed, or content approved before)
-    is returned as it is."""
+    is returned as it is. A spec kept outside the datasets folder is passed as `spec=`."""
     from gongkai import review
     from gongkai.package import layout_for
     from gongkai.cli import _load_flow
     from gongkai.spec import load_spec
 
-    def approve_(report: dict) -> dict:
+    def approve_(report: dict, spec=None) -> dict:
         if report["status"] != "awaiting-review":
             return report
-        spec = load_spec(report["dataset"])
+        spec = spec or load_spec(report["dataset"])
         staged = review.Staged.load(layout_for(spec).staging(report["period"]))
         review.record_decision(spec, report["period"], staged.fingerprint, reviewer=TEST_REVIEWER,
                                  decision="approve", comment="测试数据 / test data")
-        return _load_flow()(dataset=spec.name, period=report["period"], source=staged.source,
+        return _load_flow()(dataset=spec.reference, period=report["period"], source=staged.source,
                             correction=staged.correction or None)
 
     return approve_

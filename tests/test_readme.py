@@ -61,6 +61,25 @@ def test_every_spec_key_is_in_the_reference(model, key):
     assert f"`{key}`" in _section("Dataset spec reference"), f"{model}.{key} is not documented"
 
 
+def reference_rows() -> dict[tuple[str, str], list[str]]:
+    """(model, key) -> the cells of its row in the reference, each table under its **Model** heading."""
+    rows, model = {}, None
+    for line in _section("Dataset spec reference").splitlines():
+        if heading := re.match(r"^\*\*(\w+)\*\* \(", line):
+            model = heading.group(1)
+        elif model and (row := re.match(r"^\| `([^`]+)` \|(.*)\|$", line)):
+            rows[(model, row.group(1))] = [cell.strip() for cell in re.split(r"(?<!\\)\|", row.group(2))]
+    return rows
+
+
+@pytest.mark.parametrize("model,key", spec_keys())
+def test_every_spec_key_has_a_row_with_its_meaning_and_an_example(model, key):
+    cells = reference_rows().get((model, key))
+    assert cells is not None, f"no row for {key} in the **{model}** table"
+    meaning, example = cells[0], cells[-1]
+    assert len(cells) == 2 and meaning and example, f"{model}.{key}: {cells}"
+
+
 @pytest.mark.parametrize("check", sorted(CHECKS))
 def test_every_quality_check_is_documented(check):
     assert f"`{check}`" in _section("Dataset spec reference")

@@ -79,6 +79,26 @@ def test_a_column_naming_a_field_the_schema_lacks_is_refused(tmp_path):
         load_spec(path)
 
 
+@pytest.mark.parametrize("key", ["schema", "suite", "regions"])
+def test_a_missing_file_of_a_spec_outside_the_repository_is_named_by_its_key_beside_the_spec(tmp_path, key):
+    """A bureau keeps its spec, schema, suite and regions file together: one it forgot to copy is
+    reported where it was looked for, beside the spec, under the key that names it."""
+    raw = yaml.safe_load((ROOT / "datasets" / "relief-recipients.yaml").read_text(encoding="utf-8"))
+    (tmp_path / "own.schema.yaml").write_text((ROOT / raw["schema"]).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "own-suite.yaml").write_text((ROOT / raw["suite"]).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "own-regions.csv").write_text("code,name,level,parent_code,aliases\n", encoding="utf-8")
+    raw |= {"schema": "own.schema.yaml", "suite": "own-suite.yaml", "regions": "own-regions.csv"}
+    missing = {"schema": "own.schema.yaml", "suite": "own-suite.yaml", "regions": "own-regions.csv"}[key]
+    (tmp_path / missing).unlink()
+    path = tmp_path / "own.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(main, ["spec", "check", str(path)])
+    assert result.exit_code != 0
+    output = " ".join(result.output.split())
+    assert f"{key}: {missing} does not exist" in output and f"looked for {tmp_path / missing}" in output, output
+    assert "Traceback" not in result.output
+
+
 def test_the_json_schema_for_editors_lists_every_source_key():
     schema = json_schema()
     source = schema["$defs"]["Source"]["properties"]

@@ -15,7 +15,11 @@ Beside the monthly relief reports of make_samples.py, county bureaus of 楚雄�
   城市, 特困人员, no 临时救助, an extra 医疗救助 column, 栏次 row, amounts in 元);
 * broken/     one broken variant per family, described in BROKEN;
 * relief-blocks/, relief-county-year/, standards-notice/  layouts beyond one table per sheet,
-  written by make_layouts.py (several tables on a sheet, months as columns, a standards notice).
+  written by make_layouts.py (several tables on a sheet, months as columns, a standards notice);
+* budget-total-first/  大姚县's 支出 and 三公经费 tables with the 合计 right under the header (科目编码
+  gives the tree), read by datasets/budget-accounts.yaml;
+* lottery-whole-yuan/  姚安县's GBK CSV: whole 元 with thousands separators, a 执行率 column (95.2%),
+  free-text results with commas, quotes and a line break; read by datasets/lottery-fund.yaml.
 
 Everything lives in sub-folders, so the relief spec's `*.xlsx` glob on OUTDIR never sees it.
 `generate(outdir)` returns the true published figures (see its docstring).
@@ -887,6 +891,115 @@ def write_mouding(outdir: Path, figures) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# 5. New templates of the shipped budget and lottery datasets
+# ---------------------------------------------------------------------------------------------
+
+BUDGET_TOP_FILE = "budget-total-first/大姚县民政局2023年部门支出预决算表.xlsx"
+LOTTERY_YUAN_FILE = "lottery-whole-yuan/姚安县2023年福利彩票公益金使用情况.csv"
+
+
+def budget_total_first(seed: int = SEED) -> tuple[dict[str, Layout], list[dict]]:
+    """大姚县's expenditure and 三公经费 tables, each with its 合计 right under the header.
+
+    支出决算表: 科目编码 | 科目名称 | 预算数 | 决算数 (万元), the 合计 first, then the classified items
+    (the codes give the tree); 三公经费: 合计 first, then （一）…（三） with 其中 children.
+    Returns ({sheet: layout}, records as _budget_truth writes them, amounts in 元)."""
+    items = budget_items("武定县", random.Random(seed + 5))   # 武定县's far-off item: any one will do
+    county, width = "大姚县", 4
+    records = []
+
+    def record(table, item):
+        records.append({"county_name": county, "year": YEAR, "table": table, "item_name": item.name,
+                        "parent_item_name": item.parent.name if item.parent else None,
+                        "budget_amount": _yuan_from_wan_cents(item.budget),
+                        "final_amount": _yuan_from_wan_cents(item.final)})
+
+    def money(cents: int):
+        return _wan(cents) if cents else "—"
+
+    tops = [i for i in items["expenditure"] if i.parent is None]
+    rows = [_pad([f"{county}民政局{YEAR}年部门支出预决算表"], width),
+            _pad([f"编制部门：{county}民政局", None, None, "单位：万元"], width),
+            ["功能分类科目编码", "科目名称", "预算数", "决算数"],
+            [None, "合计", money(_sum(tops, "budget")), money(_sum(tops, "final"))]]
+    for item in items["expenditure"]:
+        rows.append([item.code, "　" * item.level + item.name, money(item.budget), money(item.final)])
+        record("支出决算表", item)
+    rows += [[None] * width, _pad(["注：本表按支出功能分类科目编列。"], width),
+             _pad(["填表人：褚某某    联系电话：13900001234"], width)]
+    main = Layout(rows, [(0, 0, 0, width - 1)], 2, 3, 3)
+
+    sangong = items["sangong"][1:]      # the 三公经费合计 item becomes the table's own 合计 row
+    width = 3
+    rows = [_pad([f"{county}民政局{YEAR}年“三公”经费预决算情况表"], width), [None, None, "单位：万元"],
+            ["项目", "预算数", "决算数"],
+            ["合计", money(items["sangong"][0].budget), money(items["sangong"][0].final)]]
+    for item in sangong:
+        if item.level == 1:
+            label = f"（{'一二三'[item.parent.children.index(item)]}）{item.name}"
+        else:
+            first = item.parent.children.index(item) == 0
+            label = ("　　其中：" if first else "　　") + item.name
+        rows.append([label, money(item.budget), money(item.final)])
+        records.append({"county_name": county, "year": YEAR, "table": "三公经费", "item_name": item.name,
+                        "parent_item_name": item.parent.name if item.level == 2 else None,
+                        "budget_amount": _yuan_from_wan_cents(item.budget),
+                        "final_amount": _yuan_from_wan_cents(item.final)})
+    rows += [[None] * width, _pad(["审核人：卫某某"], width)]
+    return {"支出决算表": main, "三公经费": Layout(rows, [(0, 0, 0, width - 1)], 2, 3, 3)}, records
+
+
+def lottery_whole_yuan(seed: int = SEED) -> tuple[Layout, list[dict]]:
+    """姚安县's GBK CSV export: amounts in whole 元 with thousands separators ("1,234,000"), a 执行率
+    column ("95.2%"), free-text results with commas, quotes and a line break; 小计 per category, 合计.
+    Returns (layout, project records as published: amount in 元, the line break a blank)."""
+    rng = random.Random(seed + 6)
+    county, width = "姚安县", 8
+    towns = ["栋川镇", "光禄镇", "前场镇", "弥兴镇", "太平镇", "左门乡", "适中乡"]
+    projects = []
+    for category in ("养老服务", "儿童福利", "社会救助"):
+        for name, unit, results, n_range, m_range in LOTTERY_PROJECTS[category][:2]:
+            fill = {"c": county, "t": rng.choice(towns), "n": rng.randint(*n_range), "m": rng.randint(*m_range)}
+            projects.append({"county_name": county, "year": YEAR, "category": category,
+                             "project_name": name.format(**fill), "implementing_unit": unit.format(**fill),
+                             "amount": float(rng.randint(40, 900) * 1000 + rng.choice([0, 0, 500, 37])),
+                             "status": rng.choice(STATUSES), "results": results.format(**fill)})
+    # Free text as officers type it: an ASCII comma, quotes, a line break inside one cell.
+    projects[0]["results"] += ',经第三方评估,满意度达96%'
+    projects[2]["results"] = '资助对象"应助尽助"，' + projects[2]["results"]
+    projects[4]["results"] += "\n（详见年度绩效自评报告）"
+    rows = [_pad([f"{county}{YEAR}年福利彩票公益金使用情况公示表"], width),
+            _pad([f"填报单位：{county}民政局", None, None, None, None, None, None, "单位：元"], width),
+            ["序号", "项目类别", "项目名称", "实施单位", "资金（元）", "执行率", "执行情况", "实际效果"]]
+    header = 2
+    for n, p in enumerate(projects, start=1):
+        rate = f"{rng.uniform(85, 100):.1f}%"
+        rows.append([n, p["category"], p["project_name"], p["implementing_unit"], f"{int(p['amount']):,}",
+                     rate, p["status"], p["results"]])
+    for category, members in reversed(list(_by_category(projects).items())):
+        last = max(i for i, r in enumerate(rows) if r[1] == category)
+        rows.insert(last + 1, [None, None, "小计", None, f"{int(sum(p['amount'] for p in members)):,}",
+                               None, None, None])
+    total = len(rows)
+    rows.append(["合计", None, None, None, f"{int(sum(p['amount'] for p in projects)):,}", None, None, None])
+    rows += [[None] * width, _pad(["经办人：蒋某某    联系电话：13800004444"], width)]
+    published = [p | {"results": " ".join(p["results"].split("\n"))} for p in projects]  # a line break reads as a blank
+    return Layout(rows, [], header, header + 1, total), published
+
+
+def write_new_templates(outdir: Path) -> dict:
+    """Write the budget table with 合计 first and the whole-元 lottery CSV; return their truth."""
+    budget_sheets, budget_records = budget_total_first()
+    write_xlsx(outdir / BUDGET_TOP_FILE, budget_sheets)
+    lottery_sheet, lottery_records = lottery_whole_yuan()
+    write_csv(outdir / LOTTERY_YUAN_FILE, lottery_sheet)
+    return {"budget_total_first": {"file": BUDGET_TOP_FILE, "period": YEAR, "county": "大姚县",
+                                   "records": budget_records},
+            "lottery_whole_yuan": {"file": LOTTERY_YUAN_FILE, "period": YEAR, "county": "姚安县",
+                                   "projects": lottery_records}}
+
+
+# ---------------------------------------------------------------------------------------------
 
 def generate(outdir: Path = HERE) -> dict:
     """Write every family's samples and broken variants under outdir; return the true figures:
@@ -897,6 +1010,8 @@ def generate(outdir: Path = HERE) -> dict:
      "relief_other_template": {("牟定县", period): {township: {field: value}}}   (amounts in 元),
      "relief_other_template_medical": {("牟定县", period): {township: 医疗救助人次}},
      "layouts": make_layouts.generate's truth (several tables on a sheet, months as columns, a notice),
+     "new_templates": {"budget_total_first": {file, period, county, records (as "budgets")},
+                       "lottery_whole_yuan": {file, period, county, projects (as lottery "projects")}},
      "files": [relpaths], "broken": BROKEN}
     All money in the truth is in 元 except where said; standards amounts are as stated.
     """
@@ -922,15 +1037,17 @@ def generate(outdir: Path = HERE) -> dict:
     medical = {key: {t: row["medical_cases"] for t, row in month.items()} for key, month in mouding.items()}
 
     layouts = _load_sibling("make_layouts").generate(outdir)
+    new_templates = write_new_templates(outdir)
 
     files = sorted(standards_by_file) + sorted(
         f"lottery/{name}" for name in (f"武定县{YEAR}年度福利彩票公益金使用情况.xlsx", f"元谋县{YEAR}年福彩公益金项目.xls",
                                        f"禄丰市{YEAR}年福利彩票公益金.csv")) + [
-        relpath for _, relpath in BUDGET_FILES.values()] + [MOUDING_FILE] + layouts["files"]
+        relpath for _, relpath in BUDGET_FILES.values()] + [MOUDING_FILE] + layouts["files"] + [
+        BUDGET_TOP_FILE, LOTTERY_YUAN_FILE]
     return {"standards": standards, "standards_by_file": standards_by_file, "layouts": layouts,
             "lottery": _lottery_truth(projects), "budgets": budgets, "budget_totals": budget_totals,
             "relief_other_template": relief, "relief_other_template_medical": medical,
-            "files": files, "broken": dict(BROKEN)}
+            "new_templates": new_templates, "files": files, "broken": dict(BROKEN)}
 
 
 if __name__ == "__main__":

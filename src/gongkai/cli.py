@@ -132,7 +132,7 @@ def _run_flow(spec, period: str, source: str | None, correction: str | None, ver
     _print_outcome(result)
     if result["status"] == "awaiting-review":
         console.print(f"\n待审查：尚未向门户发送任何内容 / awaiting review: nothing was sent to the portal. Review it with:\n"
-                      f"  {Path(sys.executable).parent / 'gongkai'} review {spec.name} {period}")
+                      f"  {Path(sys.executable).parent / 'gongkai'} review {spec.reference} {period}")
         sys.exit(EXIT_AWAITING_REVIEW)
     sys.exit(REVIEW_EXITS.get(result["status"], EXIT_OK))
 

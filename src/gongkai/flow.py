@@ -197,13 +197,13 @@ def _wait_for_review(spec: Spec, staged: review.Staged, timeout: int, log) -> di
     if not (context and context.flow_run and context.flow_run.deployment_id):
         return None
     description = "\n".join([*review.release_overview(spec, staged), "",
-                              f"或在命令行审查 / or from a terminal: `{review_command(spec.name, staged.period)}`"])
+                              f"或在命令行审查 / or from a terminal: `{review_command(spec.reference, staged.period)}`"])
     try:
         answer = pause_flow_run(wait_for_input=ReviewDecision.with_initial_data(description=description),
                                 timeout=timeout, poll_interval=REVIEW_POLL_SECONDS)
     except FlowPauseTimeout:
         log.info("no review decision in %d s: the release stays staged; run `%s`", timeout,
-                 review_command(spec.name, staged.period))
+                 review_command(spec.reference, staged.period))
         return None
     return review.record_decision(spec, staged.period, staged.fingerprint, reviewer=answer.reviewer,
                                   decision=answer.decision, comment=answer.comment)

@@ -90,7 +90,9 @@ class Rows(_Model):
     child: str = Field(default=r"^其中[:：]?", description="Of-which rows (其中): children of the row "
                                                            "above, checked to be at most the parent.")
     footer: str = Field(default=r"^(填表人|填报人|制表人|审核人|经办人|统计人|分管领导|联系电话|联系人|负责人|单位负责人|备注|说明|注[:：]|注\d)",
-                        description="Footer and note rows after the table: dropped (they hold personal data).")
+                        description="Footer and note rows (填表人, 联系电话, 备注, 注：): they end the "
+                                    "table and are dropped, reported (personal-data-dropped only when a "
+                                    "personal value was there, else notes-dropped).")
     hierarchy: bool = Field(default=False, description="Publish every row as an item with item_code, "
                                                        "parent_code and level (budgets), from outline "
                                                        "markers 一、（一）1.（1）, 其中 and indentation.")
@@ -167,8 +169,8 @@ class Header(_Model):
 
 
 class Source(_Model):
-    directory: str = Field(description="Folder of the source files, relative to the repo (`--source` "
-                                       "overrides).")
+    directory: str = Field(description="Folder of the source files, beside the spec or relative to the "
+                                       "repo (`--source` overrides).")
     files: list[str] = Field(default=["*.xlsx", "*.xls", "*.csv"], description="File name patterns.")
     sheets: str | None = Field(default=None, description="Only sheets whose name matches this regular "
                                                           "expression are read.")
@@ -342,9 +344,12 @@ class DisclosureControl(_Model):
 
 
 class Spec(_Model):
-    name: str = Field(description="Dataset name: the file is datasets/<name>.yaml.")
-    schema_: str = Field(alias="schema", description="Frictionless Table Schema (YAML), relative to the repo.")
-    suite: str | None = Field(default=None, description="Quality suite (YAML), relative to the repo.")
+    name: str = Field(description="Dataset name: the file is datasets/<name>.yaml (a spec elsewhere is "
+                                  "named by its path).")
+    schema_: str = Field(alias="schema", description="Frictionless Table Schema (YAML), beside the spec or "
+                                                     "relative to the repo.")
+    suite: str | None = Field(default=None, description="Quality suite (YAML), beside the spec or relative "
+                                                        "to the repo.")
     divisions: int = Field(default_factory=latest_year, description="Year of the national division code list "
                            "(统计用区划代码) the names resolve against: one shipped under datasets/divisions/; "
                            "default the latest shipped.")
@@ -370,6 +375,16 @@ class Spec(_Model):
                                   "every dataset that publishes counts of people declares one.")
     path: Path | None = Field(default=None, exclude=True)
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _named_files_exist(self) -> Spec:
+        """The files the spec names (schema, suite, regions): a missing one is named by its key and the
+        place it was looked for, before anything tries to read it."""
+        for key, relative in (("schema", self.schema_), ("suite", self.suite), ("regions", self.regions)):
+            if relative is not None and not (path := self.resolve(relative)).is_file():
+                raise ValueError(f"{key}: {relative} does not exist / 文件不存在 (looked for {path}: paths "
+                                 "resolve beside the spec, else relative to the repository)")
+        return self
 
     @model_validator(mode="after")
     def _fields_exist(self) -> Spec:
@@ -422,12 +437,8 @@ class Spec(_Model):
 
     @model_validator(mode="after")
     def _regions_readable(self) -> Spec:
-        path = self.regions_path
-        if path is not None:
-            if not path.is_file():
-                raise ValueError(f"the regions file {self.regions} does not exist (looked for {path}: beside the "
-                                 "spec, else relative to the repository)")
-            read_own(path)     # a malformed row is refused here, with its line
+        if self.regions_path is not None:
+            read_own(self.regions_path)     # a malformed row is refused here, with its line
         return self
 
     @model_validator(mode="after")
@@ -534,7 +545,7 @@ def _explain(error: ValidationError, raw: dict, path: Path) -> str:
     lines = [f"{path}: the dataset spec is not valid / 数据集规格有误:"]
     for item in error.errors():
         location = ".".join(str(part) for part in item["loc"])
-        message = item["msg"]
+        message = item["msg"].removeprefix("Value error, ")   # our validators' own words
         if item["type"] == "extra_forbidden":
             parent = _model_at(Spec, item["loc"][:-1])
             known = list(parent.model_fields) if parent else []
@@ -542,7 +553,7 @@ def _explain(error: ValidationError, raw: dict, path: Path) -> str:
             message = f"unknown key{_suggest(item['loc'][-1], known)}"
         elif item["type"] == "missing":
             message = "missing key"
-        lines.append(f"  - {location}: {message}")
+        lines.append(f"  - {location}: {message}" if location else f"  - {message}")
     return "\n".join(lines)
 
 

@@ -218,7 +218,7 @@ def _release(run: Run, report: RunReport, hooks: Hooks, checked: Checked) -> tup
         approval = review.earlier_approval(layout_for(spec).reviews, ticket.fingerprint) \
             or hooks.wait_for_review(spec, ticket)
         if approval is None:
-            return "awaiting-review", f"待审查 / awaiting review: {review_command(spec.name, period)}"
+            return "awaiting-review", f"待审查 / awaiting review: {review_command(spec.reference, period)}"
         report.review = review.portal_fields(approval)
         if approval["decision"] == "reject":
             return "rejected", "审查驳回，未发布任何内容 / rejected by the reviewer, nothing published"

@@ -1,10 +1,13 @@
-"""Layouts beyond one table per sheet, published through the real flow to the local portal.
+"""Layouts beyond one table per sheet, and new templates of shipped datasets, published through the
+real flow to the local portal.
 
 Three samples of make_layouts.py: relief as three tables on one sheet (relief-recipients, `blocks`),
 relief as a county-year sheet with months as columns (the bureau's own spec outside datasets/,
 `period_columns`), a standards notice with its date and 文号 only in the title (subsidy-standards,
-`from_text`). Each is published under a unique CKAN name; the DataStore is then asked whether the
-published figures are the generator's true ones.
+`from_text`). Two new templates of make_families.py, read by the shipped specs as they are: a budget
+table with its 合计 right under the header (budget-accounts) and a GBK lottery CSV in whole 元 with
+thousands separators, 执行率 and free text (lottery-fund). Each is published under a unique CKAN name;
+the DataStore is then asked whether the published figures are the generator's true ones.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ def published(isolated_specs, family_samples, prefect_backend, portal, approve):
     flow = _load_flow()
     runs = {"relief-recipients": [("relief-blocks", layouts["blocks"]["period"])],
             "subsidy-standards": [("standards-notice", layouts["notice"]["period"])],
-            "relief-county-monthly": [("relief-county-year", p) for p in COUNTY_PERIODS]}
+            "relief-county-monthly": [("relief-county-year", p) for p in COUNTY_PERIODS],
+            "budget-accounts": [("budget-total-first", truth["new_templates"]["budget_total_first"]["period"])],
+            "lottery-fund": [("lottery-whole-yuan", truth["new_templates"]["lottery_whole_yuan"]["period"])]}
     out = {}
     for dataset, periods in runs.items():
         reports = [approve(flow(dataset=dataset, period=period, source=str(directory / folder)))
@@ -51,7 +56,8 @@ def sql(portal, query: str) -> list[dict]:
     return portal.action.datastore_search_sql(sql=query)["records"]
 
 
-@pytest.mark.parametrize("dataset", ["relief-recipients", "subsidy-standards", "relief-county-monthly"])
+@pytest.mark.parametrize("dataset", ["relief-recipients", "subsidy-standards", "relief-county-monthly",
+                                     "budget-accounts", "lottery-fund"])
 def test_each_layout_is_published(published, dataset):
     reports, _ = published[dataset]
     assert [r["status"] for r in reports] == ["published"] * len(reports), [r["summary"] for r in reports]
@@ -90,3 +96,36 @@ def test_the_notice_publishes_its_date_and_document_number(published, family_sam
                                 str(r["effective_date"])[:10], r["document_number"]) for r in records}
     assert got == {r["standard_type"]: (r["amount_stated"], r["unit_stated"], r["amount"], r["effective_date"],
                                         r["document_number"]) for r in notice["records"]}
+
+
+def test_a_budget_table_with_its_total_first_is_every_item_in_yuan(published, family_samples, portal):
+    _, truth = family_samples
+    budget = truth["new_templates"]["budget_total_first"]
+    _, table = published["budget-accounts"]
+    records = sql(portal, f'''
+        SELECT i.county_name, i.table_name, i.item_name, p.item_name AS parent_name, i.budget_amount, i.final_amount
+        FROM "{table}" i LEFT JOIN "{table}" p
+          ON p.item_code = i.parent_code AND p.table_name = i.table_name AND p.period = i.period''')
+    got = {(r["county_name"], r["table_name"], r["item_name"]): r for r in records}
+    assert len(got) == len(records) == len(budget["records"])      # the 合计 rows are checked, not items
+    for true in budget["records"]:
+        row = got[(true["county_name"], true["table"], true["item_name"])]
+        assert row["parent_name"] == true["parent_item_name"], true
+        assert (float(row["budget_amount"]), float(row["final_amount"])) == pytest.approx(
+            (true["budget_amount"], true["final_amount"]), abs=0.005), true
+
+
+def test_a_whole_yuan_lottery_csv_is_every_project_with_its_free_text(published, family_samples, portal):
+    _, truth = family_samples
+    lottery = truth["new_templates"]["lottery_whole_yuan"]
+    _, table = published["lottery-fund"]
+    records = sql(portal, f'SELECT * FROM "{table}"')
+    got = {r["project_name"]: r for r in records}
+    assert len(got) == len(records) == len(lottery["projects"])
+    for true in lottery["projects"]:
+        row = got[true["project_name"]]
+        assert (row["period"], row["county_name"], row["category"], row["implementing_unit"], row["status"],
+                row["results"]) == (true["year"], true["county_name"], true["category"], true["implementing_unit"],
+                                    true["status"], true["results"])
+        assert float(row["amount"]) == true["amount"]                  # whole 元, exactly
+    assert not any("执行率" in column or "rate" in column for column in records[0])

@@ -58,6 +58,9 @@ WORKBOOKS = [
     ("budget-accounts", "budgets/武定县民政局2023年部门预决算.xlsx", "2023", None, "万元"),
     ("budget-accounts", "budgets/元谋县民政局2023年决算公开表.xls", "2023", None, "万元"),
     ("budget-accounts", "budgets/禄丰市民政局2023年预决算.csv", "2023", None, "万元"),
+    # New templates of shipped datasets: 合计 right under the header; whole 元 with separators.
+    ("budget-accounts", "budget-total-first/大姚县民政局2023年部门支出预决算表.xlsx", "2023", None, "万元"),
+    ("lottery-fund", "lottery-whole-yuan/姚安县2023年福利彩票公益金使用情况.csv", "2023", None, "元"),
     ("relief-roster", "roster/武定县城乡低保特困供养对象花名册2024年.xlsx", "2024-03", "2024年3月", "元"),
     # No sample has 合计 columns: 武定县's March table with 合计/人数 and 合计/金额 (sum_samples.py).
     ("relief-recipients", "total-columns/武定县城乡低保统计（含合计列）2024年3月.xlsx", "2024-03", "2024年3月", "万元"),

@@ -31,6 +31,7 @@ class Item:
     parent: Item | None = None
     of_which: bool = False        # a 其中 child: a breakdown that may be partial
     source_code: str = ""         # 科目编码 (208, 20802, 2080201): its prefixes are its parents
+    rank: int | None = None       # its outline marker's rank, None when unmarked
     children: list[Item] = field(default_factory=list)
 
 
@@ -65,7 +66,8 @@ class Outline:
         indent = indentation(raw)
         code = (source_code or "").strip()
         parent = self._coded_parent(code) if code else self._parent(rank, of_which, indent)
-        item = Item(name, (parent.level + 1) if parent else 1, parent=parent, of_which=of_which, source_code=code)
+        item = Item(name, (parent.level + 1) if parent else 1, parent=parent, of_which=of_which, source_code=code,
+                    rank=rank)
         siblings = parent.children if parent else self.roots
         siblings.append(item)
         item.code = f"{parent.code}.{len(siblings)}" if parent else str(len(siblings))
@@ -91,9 +93,12 @@ class Outline:
             return previous
         if rank is not None:
             # The nearest item above with a higher-level marker, or an unmarked heading (三公经费合计
-            # over （一）（二）（三）), is the parent.
+            # over （一）（二）（三）), is the parent; an unmarked row inside a marked item (the second
+            # row of （二）'s 其中 group) is no heading of the next （三）.
             for item, item_rank, _ in reversed(self.stack):
-                if (item_rank is not None and item_rank < rank) or (item_rank is None and not item.of_which):
+                if item_rank is not None and item_rank < rank:
+                    return item
+                if item_rank is None and not item.of_which and not _inside_rank(item, rank):
                     return item
             return None
         if indent > previous_indent:
@@ -103,3 +108,13 @@ class Outline:
             if item_rank is None and item_indent <= indent:
                 return item.parent
         return None
+
+
+def _inside_rank(item: Item, rank: int) -> bool:
+    """Whether an ancestor of item is marked at rank or deeper: item then sits below that level."""
+    parent = item.parent
+    while parent is not None:
+        if parent.rank is not None and parent.rank >= rank:
+            return True
+        parent = parent.parent
+    return False
