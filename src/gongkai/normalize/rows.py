@@ -392,8 +392,9 @@ class TableBody:
         return len(self.result.records) - 1
 
     def _label_text(self, r: int) -> str:
-        return next((as_text(self.sheet.value(r, c)).strip() for c in self.label_cols
-                     if compact(self.sheet.value(r, c))), "")
+        """The row's name for messages: its first label cell that is not a 序号 (1, 2, 3.1)."""
+        texts = [as_text(self.sheet.value(r, c)).strip() for c in self.label_cols if compact(self.sheet.value(r, c))]
+        return next((t for t in texts if not t.replace(".", "").isdigit()), texts[0] if texts else "")
 
     # -- rows that state sums ------------------------------------------------------------------
 
