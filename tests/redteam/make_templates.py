@@ -382,7 +382,7 @@ def t09_heading_blocks_shared_header(outdir: Path, change=None) -> Template:
         ["单位：户、人、元", None, None, None],
         ["乡镇", "户数", "人数", "金额"],
         ["一、城市低保", None, None, None],
-        *[[t, *v] for t, v in urban.items()],
+        *[[t, *urban[t]] if t in urban else [t, "—", "—", "—"] for t in DAYAO],
         ["小计", *[sum(v[c] for v in urban.values()) for c in range(3)]],
         ["二、农村低保", None, None, None],
         *[[t, *v] for t, v in rural.items()],
@@ -398,13 +398,13 @@ def t09_heading_blocks_shared_header(outdir: Path, change=None) -> Template:
         row = {"region_name": DAYAO_OFFICIAL[t]}
         if t in urban:
             row.update(urban_households=urban[t][0], urban_persons=urban[t][1], urban_amount=urban[t][2])
-        else:
-            row.update(urban_households=None, urban_persons=None, urban_amount=None)
+        else:   # listed with — (no 城市低保 in a rural township)
+            row.update(urban_households=0, urban_persons=0, urban_amount=0)
         row.update(rural_households=rural[t][0], rural_persons=rural[t][1], rural_amount=rural[t][2])
         truth.append(row)
     # 石羊镇's 农村低保 人数 +7 (row of 石羊镇 in the second block)
     return Template("t09-heading-blocks-shared-header", path, SPECS / "relief-dibao-blocks.yaml", "2024-08",
-                    ["region_name"], truth, mutable=(13, 2, 7))
+                    ["region_name"], truth, mutable=(19, 2, 7))
 
 
 # -- T10 townships down, months across, one sheet per measure (南华县 临时救助) -----------------------
