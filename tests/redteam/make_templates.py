@@ -566,7 +566,7 @@ def t15_budget_split_code(outdir: Path, change=None) -> Template:
     truth = [{"subject_code": "".join(x for x in r[:3] if x), "budget_amount": round(r[4] * 10000),
               "final_amount": round(r[5] * 10000)} for r in body]
     return Template("t15-budget-split-code", path, SPECS / "budget-split-code.yaml", "2023",
-                    ["subject_code"], truth, mutable=(12, 5, round(58.90 * 0.137, 2)),
+                    ["subject_code"], truth, mutable=(12, 5, round(416.55 * 0.137, 2)),   # 特困人员救助供养
                     notes="科目编码 split over 类/款/项 columns")
 
 

@@ -313,6 +313,9 @@ class TableBody:
         return record, cells
 
     def _raw(self, r: int, found: Found):
+        if found.joined:    # a value split over sub-columns (类 | 款 | 项): its parts' texts, in order
+            parts = [as_text(self.sheet.value(r, c)).strip() for c in (found.col, *found.joined)]
+            return "".join(parts) or None
         raw = self.sheet.value(r, found.col)
         if found.column.fill_down:
             if raw is None or compact(raw) == "":
