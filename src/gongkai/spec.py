@@ -63,8 +63,8 @@ class Column(_Model):
                                                              "other field's unit, into that field.")
     sum_of: list[str] | None = Field(default=None, description="A total column (合计, 小计, 总计, 累计): its "
                                      "value on every row must equal the sum of these fields' columns on "
-                                     "the same row. A `field` that is not in the schema is read only to "
-                                     "be checked, never published. Unset: a 合计/小计/总计/累计 header is "
+                                     "the same row. Its `field` and the fields it sums may be outside the "
+                                     "schema: read only to be checked, never published. Unset: a 合计/小计/总计/累计 header is "
                                      "recognised by its siblings (城市/农村/合计 under one parent; 合计/金额 "
                                      "beside 城市低保/金额 …); `[]`: not a sum (a 累计 that is not the "
                                      "sum of the columns beside it).")
@@ -391,14 +391,21 @@ class Spec(_Model):
         if self.roster is not None:
             return self._roster_fields_exist()
         fields = {f.name for f in _schema_fields(self.schema_path)}
-        # A total column with `sum_of` may name a field outside the schema: it is read only to be checked.
-        mentioned = [(header, c.field) for header, c in self.source.column_specs if c.sum_of is None]
+        # A total column with `sum_of`, and the parts it names, may be fields outside the schema: they are
+        # read only to be checked (分散供养 and 集中供养 beside their published 合计), as long as one
+        # field of the sum is in the schema to give the others its type and unit.
+        checked = {part for _, c in self.source.column_specs for part in c.sum_of or []}
+        mentioned = [(header, c.field) for header, c in self.source.column_specs
+                     if c.sum_of is None and c.field not in checked]
         declared = {c.field for _, c in self.source.column_specs}
         for header, column in self.source.column_specs:
             for part in column.sum_of or []:
                 if part not in declared or part == column.field:
                     raise ValueError(f"column {header!r}: sum_of names {part!r}, which no other column of "
                                      f"source.columns fills{_suggest(part, declared - {column.field})}")
+            if column.sum_of and not {column.field, *column.sum_of} & fields:
+                raise ValueError(f"column {header!r}: neither {column.field!r} nor the fields it sums are in "
+                                 f"{self.schema_}: a sum needs one published field to take its type and unit")
         mentioned += [(header, c.normalized) for header, c in self.source.column_specs if c.normalized]
         if self.source.unpivot:
             mentioned += [("unpivot", self.source.unpivot.into), ("unpivot", self.source.unpivot.value)]

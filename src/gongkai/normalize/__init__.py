@@ -44,6 +44,9 @@ class SourceTable:
     origins: list[tuple[int, int]] = field(default_factory=list)   # frame row -> (sheet id, source row)
     sheets: list[dict] = field(default_factory=list)    # sheet id -> {file, sheet, cols, constants}
     cells: list[dict | None] = field(default_factory=list)   # frame row -> its fields' own cells (SheetResult.cells)
+    # Parts of a total column that are no schema field (分散供养 beside a published 合计), per frame
+    # row: read only so that a 合计 row can be checked in their column too; never published.
+    checked: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def where(self, index: int, field_name: str) -> Where:
         """The source cell of a value (or the title/file a constant came from), built on demand."""
@@ -190,6 +193,9 @@ def combine(spec: Spec, period: str, parts: list[FilePart], problems: Problems) 
         # one problem, not two
         problems.add("no-data-for-period", Where(), period=period)
     table.frame = _frame(schema_fields(spec), records)
+    published = set(table.frame.columns)
+    parts = sorted({f for check in table.checks for f in check.columns if f not in published})
+    table.checked = _frame([(name, "number") for name in parts], records)
     return table
 
 

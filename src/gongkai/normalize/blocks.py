@@ -73,6 +73,7 @@ class SheetTables:
             # 合计 columns of this table's header (as mapped), checked on every row
             self.reader.sum_columns = total_columns(header, self.reader.types, self.reader.units)
             body = TableBody(self.reader, header, self.county, self.result, block, where).read()
+            self._total_of_blocks_above(header, body)
             self._unheaded(header, body)
             self.tables.append((header, block, title, body))
             top = body.stopped_at
@@ -136,6 +137,32 @@ class SheetTables:
             under = map_columns(self.sheet, header.row, header.depth, self.reader.matcher, block.parent)
             chosen = under if _score(under) >= _score(plain) else plain
         return replace(chosen, body_start=header.body_start)
+
+    def _total_of_blocks_above(self, header: HeaderBlock, body: TableBody) -> None:
+        """Blocks under one header, each after its heading row (一、城市低保 … 二、农村低保 …), that end at
+        the next heading rather than a 合计 of their own: the 合计 of the last one sums them all, column
+        by column (户数 is 城市低保/户数 in the first block, 农村低保/户数 in the second)."""
+        above = []
+        for earlier_header, _, _, earlier in reversed(self.tables):
+            if earlier_header.row != header.row or not earlier.next_block:
+                break
+            above.append(earlier)
+        totals = [(check, r) for check, r, _ in body.stated if check.kind == "total"]
+        if not above or not totals:
+            return
+        ends = [b.first_record for _, _, _, b in self.tables[1:]] + [body.first_record]
+        end_of = {id(b): ends[i] for i, (_, _, _, b) in enumerate(self.tables)}
+        for check, _ in totals:
+            for earlier in above:
+                by_col = {found.col: name for name, found in earlier.numeric.items()}
+                pairs = [(name, by_col.get(found.col)) for name, found in body.numeric.items()
+                         if name in check.values and by_col.get(found.col)]
+                for index in range(earlier.first_record, end_of[id(earlier)]):
+                    record, row = self.result.records[index], self.result.rows[index]
+                    check.part_values.append({name: record.get(own) or 0.0 for name, own in pairs})
+                    for name, own in pairs:
+                        if name in check.rounding:
+                            check.rounding[name] += earlier._allowance(row, own)
 
     def _unheaded(self, header: HeaderBlock, body: TableBody) -> None:
         """A figure in a column without any header, beside the table's rows: no field reads it, say where."""

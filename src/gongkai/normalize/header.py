@@ -33,6 +33,7 @@ class Found:
     label_row: int               # row of the lowest label, for problems about the header
     unit: str | None             # unit written in the header (金额（万元）)
     path: str = ""               # the header path as written in the sheet (2023年/预算数)
+    joined: tuple[int, ...] = ()  # further columns whose texts continue this one's (科目编码 over 类 | 款 | 项)
 
 
 @dataclass
@@ -114,6 +115,14 @@ class HeaderMatcher:
                                                 if p.replace("/", "") == path.replace("/", ""))
         return column, header
 
+    def split(self, path: str) -> tuple[Column, str] | None:
+        """A declared header written over sub-columns that each hold a part of its value (科目编码 over
+        类 | 款 | 项): the declared column, for `科目编码/类`, when no declaration names the sub-column."""
+        first = path.split("/", 1)[0]
+        if "/" not in path or first not in self.columns:
+            return None
+        return self.columns[first], self.headers.get(first, first)
+
     def category(self, path: str) -> str | None:
         found = self.unpivot.get(path) or self.loose_unpivot.get(path.replace("/", ""))
         return found or (self.unpivot.get(path.rsplit("/", 1)[1]) if "/" in path else None)
@@ -122,7 +131,7 @@ class HeaderMatcher:
 def _score(matcher: HeaderMatcher, paths) -> int:
     fields, categories = set(), set()
     for path, _, _ in paths:
-        if hit := matcher.column(path):
+        if hit := matcher.column(path) or matcher.split(path):
             fields.add(hit[0].field)
         elif category := matcher.category(path):
             categories.add(category)
@@ -163,12 +172,14 @@ def find_header(sheet: Sheet, source: Source, matcher: HeaderMatcher, start: int
             continue
         for depth in depths:
             paths = header_paths(sheet, r, depth)
+            # A header cell merged down below these rows says the header is deeper (预算数 over 类 | 款 | 项's row)
+            whole = not any(r <= r0 < r + depth < r1 + 1 for r0, _, r1, _ in sheet.merged)
             for parent in parents:
-                score = _score(matcher, [(under(parent, p), u, lr) for p, u, lr in paths])
+                score = (_score(matcher, [(under(parent, p), u, lr) for p, u, lr in paths]), whole)
                 if best is None or score > best[0]:
                     best = (score, r, depth, parent)
     needed = min(2, len({c.field for _, c in source.column_specs}))
-    if best is None or best[0] < needed:
+    if best is None or best[0][0] < needed:
         return None
     return map_columns(sheet, best[1], best[2], matcher, best[3])
 
@@ -193,4 +204,22 @@ def map_columns(sheet: Sheet, row: int, depth: int, matcher: HeaderMatcher, pare
             block.unpivot.append((c, category, unit))
         else:
             block.unknown.append((label_row, c, written))
+    _join_split_columns(block, matcher)
     return block
+
+
+def _join_split_columns(block: HeaderBlock, matcher: HeaderMatcher) -> None:
+    """Sub-columns of a declared header that no declaration names (科目编码/类, 科目编码/款, 科目编码/项),
+    side by side: one column of that field, its value the parts' texts joined (208 | 20 | 01 → 2082001)."""
+    groups: dict[str, list[tuple[int, int, str]]] = {}
+    for label_row, c, written in block.unknown:
+        if (hit := matcher.split(written)) and hit[0].field not in block.found:
+            groups.setdefault(hit[0].field, []).append((label_row, c, written))
+    for name, parts in groups.items():
+        cols = [c for _, c, _ in parts]
+        if len(parts) < 2 or cols != list(range(cols[0], cols[0] + len(cols))):
+            continue
+        column, header = matcher.split(parts[0][2])
+        block.found[name] = Found(cols[0], column, header, parts[0][0], None, parts[0][2].split("/")[0],
+                                  joined=tuple(cols[1:]))
+        block.unknown = [u for u in block.unknown if u not in parts]

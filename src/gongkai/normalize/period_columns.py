@@ -135,6 +135,8 @@ class PeriodColumnsReader:
             return None
         columns = [c for c, p in grid.periods.items() if p == period]
         indicators, dropped = self._indicators(grid)
+        if self._refuse_unmapped_rows(grid, indicators):
+            return None
         if not columns or not any(self._number_at(i.row, c) for i in indicators for c in columns):
             return None     # the sheet holds no figure of this period (a month not reported yet)
         result = SheetResult(provenance={"file": sheet.file.name, "sheet": sheet.name, "cols": {},
@@ -177,6 +179,7 @@ class PeriodColumnsReader:
         figures are warnings, two rows for one field an error."""
         sheet = self.sheet
         group, indicators, dropped, seen = None, [], [], {}
+        self.unmapped: list[tuple[int, int, str]] = []     # rows with figures that no declared field names
         value_cols = [*grid.periods, *grid.totals]
         for r in range(grid.row + 1, len(sheet.rows)):
             labels = [(c, as_text(sheet.display_value(r, c)).strip()) for c in grid.labels if c != grid.unit_col]
@@ -202,7 +205,7 @@ class PeriodColumnsReader:
                 group = name            # a heading row: 城市低保, 二、农村低保
                 continue
             if hit is None:
-                self.problems.add("unmapped-row", sheet.where(r, label_col), label=path)
+                self.unmapped.append((r, label_col, path))
                 continue
             column, _ = hit
             if self.reader.types.get(column.field) not in NUMERIC:
@@ -218,6 +221,25 @@ class PeriodColumnsReader:
         for c in grid.unknown:
             self.problems.add("unmapped-header", sheet.where(grid.row, c), header=as_text(sheet.rows[grid.row][c]).strip())
         return indicators, dropped
+
+    def _refuse_unmapped_rows(self, grid: Grid, indicators: list[Indicator]) -> bool:
+        """Rows with figures that name no declared field: a warning each beside rows that do; when no row
+        does (townships down the rows, periods across), the layout is not this spec's: refused at the
+        first such row, once, rather than as a missing period per column. True if refused."""
+        if indicators or not self.unmapped:
+            for r, c, path in self.unmapped:
+                self.problems.add("unmapped-row", self.sheet.where(r, c), label=path)
+            return False
+        r, c, _ = self.unmapped[0]
+        shown = "、".join(path for _, _, path in self.unmapped[:3]) + ("…" if len(self.unmapped) > 3 else "")
+        declared = "、".join(list(self.matcher.columns)[:3])
+        self.problems.add("layout-not-supported", self.sheet.where(r, c),
+                          reason_zh=f"期间排在各列，而各行（{shown}）不是规格声明的指标（{declared}…）；"
+                                    "period_columns 读一个县的各项指标，每行一个字段",
+                          reason_en=f"the periods run across the columns but no row ({shown}) is a declared "
+                                    f"indicator ({declared}…); period_columns reads one county's indicators, "
+                                    "one field per row")
+        return True
 
     def _is_footer(self, r: int) -> bool:
         first = next((compact(fold(v)) for v in self.sheet.rows[r] if v is not None and compact(v)), "")

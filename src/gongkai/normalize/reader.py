@@ -142,6 +142,8 @@ class SheetReader:
             self.problems.add("header-not-found", Where(sheet.file.name, sheet.name), expected=expected)
             return result
         self.header = header
+        if self._refuse_two_way_categories(header):
+            return result
         self._choose_between(header, period)
         self.sum_columns = total_columns(header, self.types, self.units)   # 合计 columns, checked on every row
         result.provenance["cols"] = {f: found.col for f, found in header.found.items()}
@@ -175,6 +177,24 @@ class SheetReader:
             self.problems.add("no-data-rows", sheet.where(header.body_start, 0),
                               expected=self.src.label(self._key_field()))
         return result
+
+    def _refuse_two_way_categories(self, header: HeaderBlock) -> bool:
+        """A wide table whose rows name the category too (最低生活保障标准 | 城市（元/人·月） | 农村（元/人·年）:
+        the type is row × column). `unpivot` takes the category from the column header alone, so reading
+        it would give every row of a column one category: refused where it shows, True."""
+        into = self.src.unpivot.into if self.src.unpivot else None
+        found = header.found.get(into) if into else None
+        if found is None or not header.unpivot:
+            return False
+        shown = "、".join(category for _, category, _ in header.unpivot[:3])
+        label = found.path or found.header
+        self.problems.add("layout-not-supported", self.sheet.where(found.label_row, found.col, into),
+                          reason_zh=f"{into} 既由列“{label}”的各行给出，又由表头（{shown}）给出，"
+                                    "一个值由行和列共同决定；unpivot 只能从表头取类别",
+                          reason_en=f"'{into}' is named both by the rows of the column '{label}' and by the headers "
+                                    f"({shown}): a value set by row and column together; unpivot takes the "
+                                    "category from the header alone")
+        return True
 
     def refuse_periods_across(self) -> bool:
         """A sheet without our header whose row names several periods (1月 | 2月 | 3月 …): time as columns,

@@ -6,6 +6,7 @@ for budget-style tables, items of the published outline (outline.py).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from gongkai.extract import cell_ref
@@ -94,6 +95,7 @@ class TableBody:
         self.has_total = False
         self.last_row: int | None = None              # the last row read as part of the table
         self.interrupted = False                      # a note row cut the table (table-interrupted)
+        self.next_block = False                       # ended at a heading row naming another block
         self.stopped_at = len(self.sheet.rows)        # the first row after the table (a footer, a title …)
         self.first_record = len(result.records)       # this table's records start here in the sheet's
         # Columns of this table that sit elsewhere than the sheet's first table's: kept per row.
@@ -172,6 +174,10 @@ class TableBody:
             elif role == "county":
                 self._close_children()
                 self._county_row(r, labels, has_values)
+            elif not has_values and self._names_another_block(r):
+                # 二、农村低保 under the header 一、城市低保 was read with: the next table starts here
+                self.next_block, self.stopped_at = True, r
+                break
             elif not has_values and not self.hierarchy and self._is_heading(r):
                 self._heading(r)
             else:
@@ -180,7 +186,7 @@ class TableBody:
             r += 1
         if truncated is not None and not self.has_total:
             self.problems.add("table-truncated", sheet.where(truncated, 0), row=truncated + 1)
-        elif not self.has_total:
+        elif not self.has_total and not self.next_block:    # a block's rows may end at the next heading
             self._total_required()
         self._close_children()
         assign_members(self.entries, self._parts)
@@ -215,6 +221,14 @@ class TableBody:
         """The county a row's label names exactly (武定县, 禄丰县): a township's name is never read as one."""
         hit = self.reader.regions.county_named(label, self.reader.context, slips=False)
         return hit.county
+
+    def _names_another_block(self, r: int) -> bool:
+        """A text-only row naming a declared block other than this table's, once this table has rows."""
+        if not self.src.blocks or len(self.result.records) == self.first_record:
+            return False
+        texts = [compact(fold(v)) for v in self.sheet.rows[r] if v is not None and compact(v)]
+        named = {id(b) for b in self.src.blocks for t in texts if re.search(b.title, t)}
+        return bool(named) and id(self.block) not in named
 
     def _is_heading(self, r: int) -> bool:
         """A row that only names a category (fill-down column) heads the rows below it."""
@@ -298,6 +312,9 @@ class TableBody:
         return record, cells
 
     def _raw(self, r: int, found: Found):
+        if found.joined:    # a value split over sub-columns (类 | 款 | 项): its parts' texts, in order
+            parts = [as_text(self.sheet.value(r, c)).strip() for c in (found.col, *found.joined)]
+            return "".join(parts) or None
         raw = self.sheet.value(r, found.col)
         if found.column.fill_down:
             if raw is None or compact(raw) == "":
@@ -391,8 +408,9 @@ class TableBody:
         return len(self.result.records) - 1
 
     def _label_text(self, r: int) -> str:
-        return next((as_text(self.sheet.value(r, c)).strip() for c in self.label_cols
-                     if compact(self.sheet.value(r, c))), "")
+        """The row's name for messages: its first label cell that is not a 序号 (1, 2, 3.1)."""
+        texts = [as_text(self.sheet.value(r, c)).strip() for c in self.label_cols if compact(self.sheet.value(r, c))]
+        return next((t for t in texts if not t.replace(".", "").isdigit()), texts[0] if texts else "")
 
     # -- rows that state sums ------------------------------------------------------------------
 

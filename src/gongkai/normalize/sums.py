@@ -84,8 +84,8 @@ def total_columns(header: HeaderBlock, types: dict[str, str], units: dict[str, s
     other parents (城市低保/金额, 农村低保/金额, 合计/金额), or, in a one-row header, every other
     numeric column when they are all of one type. Only columns the spec declares count as parts,
     and all siblings must be declared: otherwise nothing is recognised (the header stays unmapped).
-    A recognised column that is not a schema field is read only to be checked (`types` and
-    `units` learn it from its parts).
+    A total or a part that is not a schema field is read only to be checked (`types` and `units`
+    learn it from a field of the sum that is).
     """
     sums: dict[str, list[str]] = {}
     for name, found in list(header.found.items()):
@@ -101,9 +101,11 @@ def total_columns(header: HeaderBlock, types: dict[str, str], units: dict[str, s
             header.unknown.remove((row, col, path))
             header.found[path] = Found(col, Column(field=path, sum_of=parts), path, row, None, path)
             sums[path] = parts
-    for name, parts in sums.items():
-        if name not in types:          # read to be checked, in the parts' type and unit
-            types[name], units[name] = types[parts[0]], units.get(parts[0])
+    for name, parts in sums.items():     # a total or part outside the schema is read to be checked,
+        known = next((f for f in (name, *parts) if f in types), None)     # in the type and unit of one
+        for field_name in (name, *parts):                                  # that is published
+            if known and field_name not in types:
+                types[field_name], units[field_name] = types[known], units.get(known)
     return sums
 
 

@@ -127,7 +127,7 @@ def check_sums(table: SourceTable, labels: dict[str, str], problems: Problems) -
     worked out when the sheet was read; 0 for counts and for money written to the 元). A 其中
     breakdown may be partial, so its parts must only stay at or below the parent.
     """
-    frame = table.frame
+    frame = table.frame if table.checked.empty else pd.concat([table.frame, table.checked], axis=1)
     rows, places = [], []
     for check in table.checks:
         member_rows = frame.iloc[check.members] if check.members else frame.iloc[0:0]
