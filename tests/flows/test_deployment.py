@@ -138,21 +138,6 @@ def deployment(server):
         return client.read_deployment_by_name(DEPLOYMENT)
 
 
-def test_prefect_yaml_declares_one_deployment_per_dataset_on_the_generic_flow():
-    assert MONTHLY["name"] == "relief-recipients"
-    assert MONTHLY["parameters"]["dataset"] == "relief-recipients"
-    assert MONTHLY["schedules"] == [{"cron": "0 9 3 * *", "timezone": "Asia/Shanghai"}]
-    for declared in DECLARED["deployments"]:
-        assert declared["entrypoint"] == "flows/publish_dataset.py:publish_dataset"
-        assert declared["enforce_parameter_schema"] is True
-        assert declared["work_pool"]["work_queue_name"] == "default"
-    monthly = [d for d in DECLARED["deployments"] if d["name"] in ("relief-recipients", "relief-roster")]
-    assert all(d["schedules"] == MONTHLY["schedules"] for d in monthly) and len(monthly) == 2
-    annual = [d for d in DECLARED["deployments"] if d not in monthly]
-    assert {d["name"] for d in annual} == {"subsidy-standards", "lottery-fund", "budget-accounts"}
-    assert all(d["schedules"] == [{"cron": "0 9 15 1 *", "timezone": "Asia/Shanghai"}] for d in annual)
-
-
 def test_deploy_registers_schedule_parameters_and_schema(deployment):
     assert [s.schedule.cron for s in deployment.schedules] == ["0 9 3 * *"]
     assert [s.schedule.timezone for s in deployment.schedules] == ["Asia/Shanghai"]
