@@ -1,14 +1,16 @@
-"""prefect.yaml's deployments, deployed to a real local Prefect server; the monthly one run once by a worker.
+"""prefect.yaml's deployments, deployed to a real local Prefect server and each run once by a worker.
 
 No mocks: a `prefect server start` subprocess with its own PREFECT_HOME (SQLite), `prefect deploy --all`
-from the repo root, a process worker started with `--run-once`, and the run publishing to the local portal
-under the isolated dataset's name.
+from the repo root, process workers started with `--run-once`. relief-recipients' runs go through the
+review (approve, reject, no answer) and publish to the local portal under the isolated dataset's name;
+then every deployment runs a sample period side by side up to its review, which no one answers.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -16,10 +18,12 @@ import sys
 import time
 from pathlib import Path
 
+import ckanapi
 import httpx
 import pytest
 import yaml
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -138,21 +142,6 @@ def deployment(server):
         return client.read_deployment_by_name(DEPLOYMENT)
 
 
-def test_prefect_yaml_declares_one_deployment_per_dataset_on_the_generic_flow():
-    assert MONTHLY["name"] == "relief-recipients"
-    assert MONTHLY["parameters"]["dataset"] == "relief-recipients"
-    assert MONTHLY["schedules"] == [{"cron": "0 9 3 * *", "timezone": "Asia/Shanghai"}]
-    for declared in DECLARED["deployments"]:
-        assert declared["entrypoint"] == "flows/publish_dataset.py:publish_dataset"
-        assert declared["enforce_parameter_schema"] is True
-        assert declared["work_pool"]["work_queue_name"] == "default"
-    monthly = [d for d in DECLARED["deployments"] if d["name"] in ("relief-recipients", "relief-roster")]
-    assert all(d["schedules"] == MONTHLY["schedules"] for d in monthly) and len(monthly) == 2
-    annual = [d for d in DECLARED["deployments"] if d not in monthly]
-    assert {d["name"] for d in annual} == {"subsidy-standards", "lottery-fund", "budget-accounts"}
-    assert all(d["schedules"] == [{"cron": "0 9 15 1 *", "timezone": "Asia/Shanghai"}] for d in annual)
-
-
 def test_deploy_registers_schedule_parameters_and_schema(deployment):
     assert [s.schedule.cron for s in deployment.schedules] == ["0 9 3 * *"]
     assert [s.schedule.timezone for s in deployment.schedules] == ["Asia/Shanghai"]
@@ -185,14 +174,16 @@ def test_enforced_schema_refuses_parameters_of_the_wrong_type(server, deployment
 
 
 class Worker:
-    """A process worker that picks up one flow run and exits when it ends (`--run-once --limit 1`)."""
+    """A process worker that picks up the flow runs waiting (at most `limit`, run side by side) and exits
+    when they end (`--run-once`); `env` is added to the environment it and its runs inherit."""
 
-    def __init__(self, server: PrefectServer, name: str):
+    def __init__(self, server: PrefectServer, name: str, limit: int = 1, env: dict[str, str] | None = None):
         self.log = server.home / f"worker-{name}.log"
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(
-                [str(PREFECT), "worker", "start", "--pool", POOL, "--run-once", "--limit", "1"],
-                cwd=REPO, env=server.env(), stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+                [str(PREFECT), "worker", "start", "--pool", POOL, "--run-once", "--limit", str(limit)],
+                cwd=REPO, env=server.env() | (env or {}), stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True)
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -290,3 +281,68 @@ def test_a_review_not_given_in_time_leaves_the_release_staged_for_gongkai_review
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert portal.action.package_show(id=isolated_dataset)["version"] == "1.1.0"   # a new period: +minor
+
+
+# Acceptance 4 of issue 16: every deployment of prefect.yaml runs once on this server, on a sample period.
+SAMPLE_RUNS = {  # deployment -> (fixture of generated samples, folder in it, a period they hold)
+    "relief-recipients": ("samples", ".", "2024-03"),
+    "relief-roster": ("rosters", ".", "2024-03"),
+    "subsidy-standards": ("family_samples", "standards", "2024"),
+    "lottery-fund": ("family_samples", "lottery", "2023"),
+    "budget-accounts": ("family_samples", "budgets", "2023"),
+}
+REVIEW_SECONDS = 3   # no one answers: the runs end this long after pausing for the review
+
+
+@pytest.fixture(scope="module")
+def every_deployment_run(server, deployment, isolated_specs, request):
+    """A flow run of each deployment on its sample period, created on the server and run side by side
+    by one worker: ({dataset: CKAN name}, {deployment: flow run})."""
+    declared = [d["name"] for d in DECLARED["deployments"]]
+    if missing := set(declared) - set(SAMPLE_RUNS):
+        pytest.fail(f"no sample period to run the deployments {sorted(missing)} on: add them to SAMPLE_RUNS")
+    # Fresh copies of every spec under unique CKAN names; the worker inherits GONGKAI_DATASETS_DIR and
+    # GONGKAI_OUT pointing at them, so nothing touches the other tests' datasets.
+    names = isolated_specs()
+    runs = {}
+    with server.client() as client:
+        for name in declared:
+            fixture, folder, period = SAMPLE_RUNS[name]
+            source = request.getfixturevalue(fixture)[0] / folder
+            registered = client.read_deployment_by_name(f"publish-dataset/{name}")
+            runs[name] = client.create_flow_run_from_deployment(registered.id, parameters={
+                "period": period, "source": str(source), "review_timeout_seconds": REVIEW_SECONDS})
+        # The roster's household-id key, for this worker's runs only.
+        worker = Worker(server, "every-deployment", limit=len(runs), env={"GONGKAI_HMAC_KEY": secrets.token_hex(32)})
+        try:
+            def all_final():
+                if worker.process.poll() is not None and worker.process.returncode != 0:
+                    pytest.fail(f"the worker exited with {worker.process.returncode}:\n{worker.output()}")
+                return all(client.read_flow_run(run.id).state.is_final() for run in runs.values())
+
+            wait_until(all_final, RUN_SECONDS * 2, f"every deployment's run to end (worker log: {worker.log})", 1)
+            worker.process.wait(timeout=30)
+        finally:
+            stop(worker.process)
+    return names, runs
+
+
+@pytest.mark.parametrize("name", [d["name"] for d in DECLARED["deployments"]])
+def test_every_deployment_runs_its_sample_period_up_to_the_review_and_publishes_nothing(server, every_deployment_run,
+                                                                                      name):
+    names, runs = every_deployment_run
+    period = SAMPLE_RUNS[name][2]
+    with server.client() as client:
+        states = client.read_flow_run_states(runs[name].id)
+        logs = "\n".join(log.message for log in client.read_logs(
+            LogFilter(flow_run_id=LogFilterFlowRunId(any_=[runs[name].id]))))
+    assert any(state.is_paused() for state in states), (states, logs)   # every stage ran up to the review
+    assert f"no review decision in {REVIEW_SECONDS} s: the release stays staged; run `gongkai review {name} {period}`" \
+        in logs, logs
+    assert states[-1].is_final(), states
+    out = Path(os.environ["GONGKAI_OUT"]) / name
+    report, = (json.loads(path.read_text(encoding="utf-8")) for path in (out / "reports").glob(f"{period}-*.json"))
+    assert (report["dataset"], report["period"], report["status"]) == (name, period, "awaiting-review"), report
+    assert (out / "staging" / period / "stage.json").exists() and not (out / "staging" / period / "review.json").exists()
+    with pytest.raises(ckanapi.NotFound):
+        connect(portal_settings()).action.package_show(id=names[name])
