@@ -77,7 +77,7 @@ def gongkai(*args: str, env: dict[str, str | None] | None = None) -> Result:
         os.chdir(saved_cwd)
         _restore(saved_handlers)
     stderr = result.stderr
-    if result.exc_info and not isinstance(result.exception, SystemExit):
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
         # What a real process would print on an uncaught exception (the runner only keeps it).
         stderr += "".join(traceback.format_exception(*result.exc_info))
     return Result(result.exit_code, result.stdout, stderr)
