@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import requests
 
-from gongkai.catalog import refresh
 from cli import gongkai
+from gongkai.catalog import refresh
 from gongkai.cli import _load_flow
 from gongkai.publish import connect
 from gongkai.settings import LOCAL_PORTAL_ENV, portal_settings

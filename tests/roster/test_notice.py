@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from python_calamine import CalamineWorkbook
 
-from gongkai.personal import mask_name
 from cli import gongkai
+from gongkai.personal import mask_name
 
 
 @pytest.fixture(scope="module")
