@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 
+from cli import gongkai
 from gongkai.deadline import add_working_days, publication_deadline, timeliness
 from gongkai.periods import next_period
 
@@ -89,10 +90,6 @@ def test_a_first_release_after_its_due_date_is_a_warning_in_the_report():
 def test_the_deadlines_command_reads_local_releases_when_the_portal_is_down(tmp_path, monkeypatch):
     import os
 
-    from click.testing import CliRunner
-
-    from gongkai.cli import main
-
     monkeypatch.setenv("GONGKAI_OUT", str(tmp_path))
     monkeypatch.setenv("GONGKAI_CKAN_URL", "http://127.0.0.1:9")     # nothing listens: the portal is down
     monkeypatch.setenv("GONGKAI_CKAN_TOKEN", "unused")
@@ -101,7 +98,7 @@ def test_the_deadlines_command_reads_local_releases_when_the_portal_is_down(tmp_
     stored.write_bytes(b"PAR1")
     day = dt.datetime(2024, 10, 19, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))).timestamp()
     os.utime(stored, (day, day))
-    result = CliRunner().invoke(main, ["deadlines", "--today", "2024-10-21"], terminal_width=200)
+    result = gongkai("deadlines", "--today", "2024-10-21")
     assert result.exit_code == 0, result.output
     assert "this machine's releases" in result.output
     row = next(line for line in result.output.splitlines() if "relief-recipients" in line)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import ckanapi
 import pytest
 
+from cli import Result, gongkai, gongkai_subprocess
 from gongkai.doctor import EXIT_OK, EXIT_OTHER, EXIT_PORTAL, LIBRARIES
 
-GONGKAI = Path(sys.executable).parent / "gongkai"
 CHECKS = ("portal", "plugins", "action", "token", "datastore", "prefect", "disk out", "disk portal", "divisions",
           "versions")
 
@@ -29,10 +25,9 @@ def settings():
         pytest.fail(str(error), pytrace=False)
 
 
-def doctor(**env: str) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    return subprocess.run([str(GONGKAI), "doctor"], env={**environment, **env}, capture_output=True, text=True,
-                          timeout=120)
+def doctor(**env: str) -> Result:
+    """`gongkai doctor` in this process, as a data officer's shell runs it: no PREFECT_API_URL unless given."""
+    return gongkai("doctor", env={"PREFECT_API_URL": None, **env})
 
 
 def status_of(output: str) -> dict[str, str]:
@@ -49,9 +44,10 @@ def status_of(output: str) -> dict[str, str]:
 @pytest.mark.integration
 @pytest.mark.portal
 def test_against_the_real_portal_every_check_is_ok(settings):
+    """doctor's smoke test of the installed command (tests/cli.py): a real process, without PREFECT_API_URL."""
     token = settings.token
-    done = doctor()
-    assert done.returncode == EXIT_OK, done.stdout + done.stderr
+    done = gongkai_subprocess("doctor", env={"PREFECT_API_URL": None}, timeout=120)
+    assert done.exit_code == EXIT_OK, done.stdout + done.stderr
     assert status_of(done.stdout) == {name: "ok" for name in CHECKS}, done.stdout
     assert "CKAN 2.11" in done.stdout and "sysadmin" in done.stdout
     assert "local ephemeral server will be used" in done.stdout
@@ -62,7 +58,7 @@ def test_against_the_real_portal_every_check_is_ok(settings):
 
 def test_a_closed_port_exits_3_and_says_how_to_start_the_portal():
     done = doctor(GONGKAI_CKAN_URL="http://127.0.0.1:9", GONGKAI_CKAN_TOKEN="x")
-    assert done.returncode == EXIT_PORTAL, done.stdout + done.stderr
+    assert done.exit_code == EXIT_PORTAL, done.stdout + done.stderr
     assert "problem  portal" in done.stdout and "http://127.0.0.1:9 is unreachable" in done.stdout
     assert "make portal" in done.stdout and "GONGKAI_CKAN_URL" in done.stdout
     statuses = status_of(done.stdout)
@@ -77,7 +73,7 @@ def test_a_closed_port_exits_3_and_says_how_to_start_the_portal():
 def test_a_bad_token_exits_3_names_where_it_came_from_and_is_never_printed(settings):
     token = "not-a-token"
     done = doctor(GONGKAI_CKAN_URL=settings.url, GONGKAI_CKAN_TOKEN=token)
-    assert done.returncode == EXIT_PORTAL, done.stdout + done.stderr
+    assert done.exit_code == EXIT_PORTAL, done.stdout + done.stderr
     assert status_of(done.stdout)["token"] == "problem"
     assert "environment variable GONGKAI_CKAN_TOKEN" in done.stdout
     assert "GONGKAI_CKAN_TOKEN" in done.stdout.split("→", 1)[1]  # the fix says what to set
@@ -94,7 +90,7 @@ def test_a_token_without_rights_in_our_organizations_exits_3(settings):
     try:
         token = ckan.action.api_token_create(user=user["id"], name="doctor test")["token"]
         done = doctor(GONGKAI_CKAN_URL=settings.url, GONGKAI_CKAN_TOKEN=token)
-        assert done.returncode == EXIT_PORTAL, done.stdout + done.stderr
+        assert done.exit_code == EXIT_PORTAL, done.stdout + done.stderr
         assert "is valid but may not create datasets in" in done.stdout
         assert "shehui-jiuzhu-ke" in done.stdout  # relief-recipients' organization
         assert token not in done.stdout + done.stderr
@@ -107,12 +103,12 @@ def test_an_unreachable_prefect_api_exits_1_with_the_fix():
                   PREFECT_API_URL="http://127.0.0.1:9/api")
     assert status_of(done.stdout)["prefect"] == "problem"
     assert "unset PREFECT_API_URL" in done.stdout
-    assert done.returncode == EXIT_PORTAL  # the portal's failure wins
+    assert done.exit_code == EXIT_PORTAL  # the portal's failure wins
 
 
 @pytest.mark.integration
 @pytest.mark.portal
 def test_an_unreachable_prefect_api_alone_exits_1(settings):
     done = doctor(PREFECT_API_URL="http://127.0.0.1:9/api")
-    assert done.returncode == EXIT_OTHER, done.stdout + done.stderr
+    assert done.exit_code == EXIT_OTHER, done.stdout + done.stderr
     assert status_of(done.stdout)["prefect"] == "problem"

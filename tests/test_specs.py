@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from click.testing import CliRunner
 
-from gongkai.cli import main
+from cli import gongkai
 from gongkai.spec import ROOT, ROSTER_FIELDS, SpecError, available, json_schema, load_spec
 from gongkai.schema import load_schema
 
@@ -30,7 +29,7 @@ def test_every_declared_column_is_a_schema_field(spec):
 
 
 def test_every_spec_passes_spec_check(spec):
-    result = CliRunner().invoke(main, ["spec", "check", spec.name])
+    result = gongkai("spec", "check", spec.name)
     assert result.exit_code == 0, result.output
 
 

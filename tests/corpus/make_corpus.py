@@ -918,13 +918,10 @@ def cases(tmpdir) -> list[Case]:
 # ---- running a case, the docs table ----------------------------------------------------------------
 
 def run_case(case: Case, out: Path):
-    """Run `gongkai validate` in-process; return (click result, report dict or None)."""
-    from click.testing import CliRunner
+    """Run `gongkai validate` in-process; return (its result, report dict or None)."""
+    from cli import gongkai
 
-    from gongkai.cli import main
-
-    result = CliRunner().invoke(main, ["validate", str(case.path), "--dataset", case.dataset, *case.args,
-                                       "--out", str(out)])
+    result = gongkai("validate", str(case.path), "--dataset", case.dataset, *case.args, "--out", str(out))
     reports = sorted((out / "reports").glob("*.json")) if (out / "reports").exists() else []
     report = json.loads(reports[-1].read_text(encoding="utf-8")) if reports else None
     return result, report

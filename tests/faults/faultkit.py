@@ -16,21 +16,20 @@ import os
 import re
 import signal
 import subprocess
-import sys
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import ckanapi
 from gongkai.package import SERIES
 import requests
 
+from cli import Result, gongkai_subprocess
+
 REPO = Path(__file__).resolve().parents[2]
 PORTALCTL = REPO / "portal" / "portalctl"
 PID_FILE = REPO / "portal" / "var" / "ckan.pid"
 CKAN_ENV = REPO / "portal" / "var" / "ckan.env"
-GONGKAI = Path(sys.executable).parent / "gongkai"
 PORTAL_URL = "http://127.0.0.1:5000"
 COUNTY = "武定县"
 YEAR = "2023"
@@ -75,51 +74,11 @@ def write_lottery_release(folder: Path, projects: int = 150_000, *, change: int 
 
 # ------------------------------------------------------------------------------------ the CLI -----
 
-def cli_environment(prefect_home: Path, **extra: str) -> dict[str, str]:
-    """The environment of the test run (GONGKAI_DATASETS_DIR, GONGKAI_OUT of the isolated specs), with
-    Prefect's local server keeping its database in prefect_home."""
-    environment = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    environment.update(PREFECT_HOME=str(prefect_home), PYTHONUNBUFFERED="1", **extra)
-    return environment
-
-
-def run_cli(*args: str, prefect_home: Path, timeout: float = 900, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(GONGKAI), *args], env=cli_environment(prefect_home, **extra),
-                          capture_output=True, text=True, timeout=timeout)
-
-
-@dataclass
-class Watched:
-    """A CLI run whose console is read line by line; `on_line` may trigger a fault."""
-
-    returncode: int
-    output: str
-    seconds: float
-    lines: list[str] = field(default_factory=list)
-
-
-def run_cli_watched(args: list[str], prefect_home: Path, trigger: str, fault, timeout: float = 900,
-                    **extra: str) -> tuple[Watched, threading.Thread | None]:
-    """Run the CLI (stdout and stderr merged), call fault() in a thread the first time a line contains
-    `trigger`. Returns the run and the fault's thread (joined)."""
-    started = time.monotonic()
-    process = subprocess.Popen([str(GONGKAI), *args], env=cli_environment(prefect_home, **extra),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-    lines, thread = [], None
-    killer = threading.Timer(timeout, process.kill)
-    killer.start()
-    try:
-        for line in process.stdout:
-            lines.append(line)
-            if thread is None and trigger in line:
-                thread = threading.Thread(target=fault, daemon=True)
-                thread.start()
-        process.wait()
-    finally:
-        killer.cancel()
-    if thread is not None:
-        thread.join(timeout=300)
-    return Watched(process.returncode, "".join(lines), time.monotonic() - started, lines), thread
+def run_cli(*args: str, prefect_home: Path, timeout: float = 900, **extra: str) -> Result:
+    """The CLI in a process of its own (tests/cli.py), with the test run's environment (GONGKAI_DATASETS_DIR,
+    GONGKAI_OUT of the isolated specs) and extra; Prefect keeps its results in prefect_home."""
+    return gongkai_subprocess(*args, env={"PREFECT_API_URL": None, "PREFECT_HOME": str(prefect_home),
+                                          "PYTHONUNBUFFERED": "1", **extra}, timeout=timeout)
 
 
 # ------------------------------------------------------------------------------------ the portal --

@@ -32,6 +32,7 @@ import ckanapi
 import pytest
 
 import faultkit as fk
+from cli import Result
 from token_scan import needles as token_needles
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
@@ -77,23 +78,22 @@ class Place:
         return dict(GONGKAI_DATASETS_DIR=str(self.datasets), GONGKAI_OUT=str(self.out),
                     PREFECT_API_URL=self.prefect_api, **extra)
 
-    def stage(self, source: Path, timeout: float = 900, correction: str = "", **extra: str) -> subprocess.CompletedProcess:
+    def stage(self, source: Path, timeout: float = 900, correction: str = "", **extra: str) -> Result:
         """`gongkai run`: a new release stops awaiting review (exit 5), nothing sent yet."""
         return fk.run_cli(*RUN, "--source", str(source), *(["--correction", correction] if correction else []),
                           prefect_home=self.prefect_home, timeout=timeout, **self.env(**extra))
 
-    def approve(self, timeout: float = 900, **extra: str) -> subprocess.CompletedProcess:
+    def approve(self, timeout: float = 900, **extra: str) -> Result:
         """`gongkai review --approve` as the test reviewer: the publishing run."""
         return fk.run_cli(*REVIEW, prefect_home=self.prefect_home, timeout=timeout, **self.env(**extra))
 
-    def run(self, source: Path, timeout: float = 900, correction: str = "", **extra: str) -> subprocess.CompletedProcess:
+    def run(self, source: Path, timeout: float = 900, correction: str = "", **extra: str) -> Result:
         """Stage, and when the run awaits review, approve it."""
         staged = self.stage(source, timeout, correction, **extra)
-        if staged.returncode != 5:
+        if staged.exit_code != 5:
             return staged
         done = self.approve(timeout, **extra)
-        return subprocess.CompletedProcess(done.args, done.returncode, staged.stdout + done.stdout,
-                                           staged.stderr + done.stderr)
+        return Result(done.exit_code, staged.stdout + done.stdout, staged.stderr + done.stderr)
 
     @property
     def dataset_out(self) -> Path:
@@ -155,7 +155,7 @@ def big(isolated_specs, prefect_api, tmp_path_factory) -> Big:
     fk.restore_portal()
     source = fk.write_lottery_release(tmp / "release-0", ROWS)
     done = place.run(source)
-    assert done.returncode == 0 and "published" in done.stdout, done.stdout + done.stderr
+    assert done.exit_code == 0 and "published" in done.stdout, done.stdout + done.stderr
     release = place.dataset_out / "releases" / PERIOD
     remember_series(place, release)
     return Big(place, tmp, local_files(release))
@@ -228,11 +228,11 @@ class Fault:
         self.hit = f"{self.phase}: SIGKILL to gunicorn {killed}"
 
 
-def during_publishing(place: Place, source: Path, fault, *args) -> tuple[subprocess.CompletedProcess, float]:
+def during_publishing(place: Place, source: Path, fault, *args) -> tuple[Result, float]:
     """Stage the release (nothing sent), then approve it with `fault(place, since, stop, *args)` running
     in a thread: the fault hits the publishing run. The console is the one a data officer sees."""
     staged = place.stage(source, correction=CORRECTION)
-    assert staged.returncode == 5, staged.stdout + staged.stderr
+    assert staged.exit_code == 5, staged.stdout + staged.stderr
     since, stop = time.time(), threading.Event()
     thread = threading.Thread(target=fault, args=(place, since, stop, *args), daemon=True)
     started = time.monotonic()
@@ -261,7 +261,7 @@ def assert_consistent(place: Place, releases: list[dict[str, str]], what: str) -
 def converges(place: Place, source: Path, release_folder: Path) -> dict[str, str]:
     """A rerun completes, and the portal then holds exactly the local release with its DataStore."""
     done = place.run(source, correction=CORRECTION)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.exit_code == 0, done.stdout + done.stderr
     assert re.search(r": (published|unchanged) —", done.stdout), done.stdout
     console_is_clean(done.stdout + done.stderr)
     release = local_files(release_folder)
@@ -329,10 +329,10 @@ def test_ckan_killed_mid_publish_leaves_one_release_and_a_rerun_converges(big, p
     fault = Fault(phase)
     before = fk.admin().action.package_show(id=place.name)
     done, seconds = during_publishing(place, source, fault.run, before)
-    print(f"{phase}: {fault.hit}; the run took {seconds:.0f} s, exit {done.returncode}")
+    print(f"{phase}: {fault.hit}; the run took {seconds:.0f} s, exit {done.exit_code}")
     assert fault.hit != "not triggered", done.stdout + done.stderr
     # CKAN is dead: the flow retries (2/10/30 s), then stops with the portal's message, no traceback.
-    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.exit_code == 3, done.stdout + done.stderr
     assert "make portal" in done.stdout and "unreachable" in done.stdout, done.stdout
     console_is_clean(done.stdout + done.stderr)
     staging = place.dataset_out / "staging" / PERIOD
@@ -361,9 +361,9 @@ def test_portal_down_before_publishing_fails_fast_and_stages_nothing(isolated_sp
     started = time.monotonic()
     done = place.run(family_samples[0] / "lottery", timeout=300)
     seconds = time.monotonic() - started
-    print(f"portal down: exit {done.returncode} after {seconds:.1f} s")
+    print(f"portal down: exit {done.exit_code} after {seconds:.1f} s")
     output = done.stdout + done.stderr
-    assert done.returncode == 3, output
+    assert done.exit_code == 3, output
     assert seconds < 60
     assert "门户无法访问" in done.stdout and "unreachable" in done.stdout and "make portal" in done.stdout
     console_is_clean(output)
@@ -391,9 +391,9 @@ def test_a_revoked_token_is_refused_at_once_and_never_printed(isolated_specs, pr
     with log.open("rb") as handle:
         handle.seek(offset)
         requests_made = len(re.findall(rb" /api/3/action/", handle.read()))
-    print(f"revoked token: exit {done.returncode} after {seconds:.1f} s, {requests_made} API requests")
+    print(f"revoked token: exit {done.exit_code} after {seconds:.1f} s, {requests_made} API requests")
     output = done.stdout + done.stderr
-    assert done.returncode == 3, output
+    assert done.exit_code == 3, output
     assert "environment variable GONGKAI_CKAN_TOKEN" in done.stdout, done.stdout
     assert seconds < 30
     assert requests_made < 20                     # no retry storm: a refusal is never retried
@@ -422,16 +422,16 @@ def test_postgresql_restarted_during_a_run(big):
     source = big.next_release()
     record: list[str] = []
     done, seconds = during_publishing(place, source, restart_postgres_when_uploading, record)
-    print(f"PostgreSQL restarted: {record}; exit {done.returncode} after {seconds:.0f} s")
+    print(f"PostgreSQL restarted: {record}; exit {done.exit_code} after {seconds:.0f} s")
     print(done.stdout[-3000:])
     assert record, done.stdout + done.stderr
     output = done.stdout + done.stderr
     console_is_clean(output)
-    assert done.returncode in (0, 1, 3, 4), output
+    assert done.exit_code in (0, 1, 3, 4), output
     staging = place.dataset_out / "staging" / PERIOD
     release = place.dataset_out / "releases" / PERIOD
-    new = local_files(release) if done.returncode == 0 else {**release_before, **local_files(staging)}
-    remember_series(place, release if done.returncode == 0 else staging)
+    new = local_files(release) if done.exit_code == 0 else {**release_before, **local_files(staging)}
+    remember_series(place, release if done.exit_code == 0 else staging)
 
     fk.wait_for_portal()
     # Does CKAN serve again on its own after PostgreSQL came back (its pool reconnects)?
@@ -449,12 +449,12 @@ def test_postgresql_restarted_during_a_run(big):
     assert big.published == new
     assert_nothing_leaked(place.name, place.out)
     # Published (recovered), or a clear failure (1 data, 3 portal). Exit 4 is the known bug below.
-    if done.returncode == 4:
+    if done.exit_code == 4:
         pytest.xfail("product bug: a 500 from CKAN while PostgreSQL restarts (package_revise or "
                      "gongkai_datastore_load) is a ckanapi.CKANAPIError that Publisher._call does not "
                      "translate, so the run ends 'internal error: a bug in gongkai' (exit 4), not retried "
                      "as a transient portal failure nor reported as exit 3")
-    assert done.returncode in (0, 1, 3), output
+    assert done.exit_code in (0, 1, 3), output
 
 
 # ------------------------------------------------------------------------------ 5. disk full -------
@@ -489,9 +489,9 @@ def test_disk_full_while_packaging_fails_cleanly_and_publishes_nothing(isolated_
     source = fk.write_lottery_release(tmp_path / "source", 3_000)
     started = time.monotonic()
     done = place.run(source, timeout=600)
-    print(f"disk full ({room}): exit {done.returncode} after {time.monotonic() - started:.0f} s\n{done.stdout}")
+    print(f"disk full ({room}): exit {done.exit_code} after {time.monotonic() - started:.0f} s\n{done.stdout}")
     output = done.stdout + done.stderr
-    assert done.returncode == 1, output
+    assert done.exit_code == 1, output
     console_is_clean(output)
     flat = re.sub(r"[\s│]+", "", done.stdout)   # the table folds long cells over lines
     assert "无法写入输出目录" in flat and "cannotwritetotheoutputfolder" in flat, done.stdout

@@ -11,10 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import requests
-from click.testing import CliRunner
 
+from cli import gongkai
 from gongkai.catalog import refresh
-from gongkai.cli import _load_flow, main
+from gongkai.cli import _load_flow
 from gongkai.publish import connect
 from gongkai.settings import LOCAL_PORTAL_ENV, portal_settings
 
@@ -92,7 +92,7 @@ def test_a_broken_link_fails_the_catalogue_and_keeps_the_old_one(released, porta
     with _storage_file(altered["id"]).open("ab") as file:
         file.write(b"\n")
 
-    result = CliRunner().invoke(main, ["catalog"])
+    result = gongkai("catalog")
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output and "catalog: not published" in result.output
     # Each broken link named with its dataset, its URL and why.

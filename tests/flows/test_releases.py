@@ -17,9 +17,9 @@ import shutil
 import pandas as pd
 import pytest
 import requests
-from click.testing import CliRunner
 
-from gongkai.cli import _load_flow, main
+from cli import gongkai
+from gongkai.cli import _load_flow
 from gongkai.flow import RunFailed
 from gongkai.publish import connect
 from gongkai.settings import portal_settings
@@ -181,10 +181,10 @@ def test_gongkai_diff_prints_the_changed_cells_even_on_a_new_machine(released, c
 
     shutil.rmtree(Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "releases")   # restored from the portal
     _, township, persons = corrected_sources
-    result = CliRunner().invoke(main, ["diff", "relief-recipients", "2024-02", "r1", "r2"])
+    result = gongkai("diff", "relief-recipients", "2024-02", "r1", "r2")
     assert result.exit_code == 0, result.output
     assert "0 行新增 rows added, 0 行删除 removed, 1 处变化 cells changed" in result.output
     line = next(line for line in result.output.splitlines() if township in line)
     assert "rural_persons" in line and str(persons) in line and str(persons + 3) in line
-    missing = CliRunner().invoke(main, ["diff", "relief-recipients", "2024-02", "r1", "r5"])
+    missing = gongkai("diff", "relief-recipients", "2024-02", "r1", "r5")
     assert missing.exit_code == 1 and "r5" in missing.output

@@ -8,31 +8,22 @@ import functools
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import ckanapi
 import pytest
 
-from click.testing import CliRunner
-
-from gongkai.cli import _load_flow, main
+from cli import GONGKAI, gongkai
+from gongkai.cli import _load_flow
 from gongkai.publish import connect
 from gongkai.settings import portal_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow, pytest.mark.usefixtures("prefect_backend")]
 
-GONGKAI = Path(sys.executable).parent / "gongkai"
 PERIOD = "2024-01"
 REVIEWER = "测试审查人 / test reviewer"
 APPROVE = ("--approve", "--reviewer", REVIEWER, "--comment", "核对无误 / checked")
-
-
-def gongkai(*args: str) -> subprocess.CompletedProcess:
-    """The CLI in this process (tests/test_cli.py runs it as a subprocess): its exit code and console."""
-    result = CliRunner().invoke(main, list(args))
-    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def staging(period: str = PERIOD) -> Path:
@@ -70,7 +61,7 @@ def published(portal, name: str) -> dict | None:
 
 def test_run_stops_awaiting_review_and_sends_nothing(isolated_dataset, samples, portal):
     done = gongkai("run", "relief-recipients", "--period", PERIOD, "--source", str(samples[0]))
-    assert done.returncode == 5, done.stdout + done.stderr
+    assert done.exit_code == 5, done.output
     assert "awaiting review" in done.stdout and "nothing was sent to the portal" in done.stdout
     assert f"gongkai review relief-recipients {PERIOD}" in done.stdout
     assert published(portal, isolated_dataset) is None
@@ -81,7 +72,7 @@ def test_review_shows_the_release_and_a_rejection_publishes_nothing(isolated_dat
     _, figures = samples
     done = gongkai("review", "relief-recipients", PERIOD, "--reject", "--reviewer", REVIEWER,
                    "--comment", "数字待核实 / figures to be checked")
-    assert done.returncode == 6, done.stdout + done.stderr
+    assert done.exit_code == 6, done.output
     assert stage_json()["fingerprint"] in done.stdout            # what exactly is being decided on
     assert f"rows: {stage_json()['rows']}" in done.stdout
     assert "never published before" in done.stdout and "PII scan" in done.stdout
@@ -92,7 +83,7 @@ def test_review_shows_the_release_and_a_rejection_publishes_nothing(isolated_dat
     assert list((staging().parents[1] / "reviews").glob(f"{PERIOD}-*-reject.json"))
 
     again = gongkai("review", "relief-recipients", PERIOD, *APPROVE)
-    assert again.returncode == 1 and "rejected" in again.stdout, again.stdout
+    assert again.exit_code == 1 and "rejected" in again.stdout, again.stdout
     assert published(portal, isolated_dataset) is None
 
 
@@ -101,7 +92,7 @@ def test_a_staged_file_changed_after_the_checks_is_refused(isolated_dataset, sta
     csv = staging() / f"relief-recipients-{PERIOD}.csv"
     csv.write_text(csv.read_text(encoding="utf-8-sig").replace("武定县", "武定县 ", 1), encoding="utf-8-sig")
     done = gongkai("review", "relief-recipients", PERIOD, *APPROVE)
-    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.exit_code == 1, done.output
     assert "not what was checked and reviewed" in done.stdout and csv.name in done.stdout
     assert "nothing was published" in done.stdout
     assert published(portal, isolated_dataset) is None
@@ -109,6 +100,7 @@ def test_a_staged_file_changed_after_the_checks_is_refused(isolated_dataset, sta
 
 def test_a_file_changed_while_the_reviewer_decides_is_refused(isolated_dataset, stage, portal):
     stage()
+    # A real process: the reviewer answers on its terminal while someone changes the staged files.
     reviewing = subprocess.Popen([str(GONGKAI), "review", "relief-recipients", PERIOD], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     shown = b""
@@ -146,7 +138,7 @@ def test_an_approval_publishes_the_release_with_its_review_record(isolated_datas
     stage()
     fingerprint = stage_json()["fingerprint"]
     done = gongkai("review", "relief-recipients", PERIOD, *APPROVE)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.exit_code == 0, done.output
     assert "published" in done.stdout
     dataset = published(portal, isolated_dataset)
     assert dataset["version"] == "1.0.0"   # the first release

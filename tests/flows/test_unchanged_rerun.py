@@ -10,9 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from gongkai.cli import _load_flow, main
+from cli import gongkai
+from gongkai.cli import _load_flow
 from gongkai.publish import connect
 from gongkai.settings import portal_settings
 
@@ -29,7 +29,7 @@ def release_inode() -> int:
 
 
 def cli_run(directory: Path) -> dict:
-    result = CliRunner().invoke(main, ["run", "relief-recipients", "--period", PERIOD, "--source", str(directory)])
+    result = gongkai("run", "relief-recipients", "--period", PERIOD, "--source", str(directory))
     assert result.exit_code == 0, result.output
     reports = sorted((out() / "reports").glob(f"{PERIOD}-*.json"), key=lambda p: p.stat().st_mtime)
     return json.loads(reports[-1].read_text(encoding="utf-8"))

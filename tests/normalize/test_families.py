@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from gongkai.cli import main
+from cli import gongkai
 from gongkai.normalize import SourceTable, normalize
 from gongkai.problems import Problems
 from gongkai.quality import check_quality
@@ -239,7 +238,7 @@ def test_validate_stops_a_broken_file_at_its_cell(family_samples, name, tmp_path
     expected = truth["broken"][name]
     assert cell[1:] == expected["cell"][1:]   # the row make_families broke
     monkeypatch.setenv("GONGKAI_OUT", str(tmp_path))
-    result = CliRunner().invoke(main, ["validate", str(directory / "broken" / name), "--dataset", dataset])
+    result = gongkai("validate", str(directory / "broken" / name), "--dataset", dataset)
     assert result.exit_code == 1, result.output
     assert f"{name} ! {expected['sheet']} ! {cell} " in result.output, result.output
     # The same problem, by slug, in the problems the CLI reports.

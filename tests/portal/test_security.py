@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import ckanapi
@@ -21,21 +19,14 @@ import pandas as pd
 import pytest
 import requests
 
+from cli import gongkai_subprocess
 from conftest import dataset_fields
 from token_scan import files_holding, needles
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal]
 
-GONGKAI = Path(sys.executable).parent / "gongkai"
 WRONG_TOKEN = "wrong-token-12345"
 APPROVE = ("--approve", "--reviewer", "测试审查人 / test reviewer", "--comment", "测试数据 / test data")
-
-
-def run_gongkai(*args: str, prefect_home: Path, **env: str) -> subprocess.CompletedProcess:
-    """The CLI as a data officer runs it: Prefect keeps its results in prefect_home, its runs and logs
-    in the session server's database (prefect_backend)."""
-    environment = {**os.environ, "PREFECT_HOME": str(prefect_home), **env}
-    return subprocess.run([str(GONGKAI), *args], env=environment, capture_output=True, text=True, timeout=600)
 
 
 class TestTheTokenIsNeverWritten:
@@ -44,11 +35,13 @@ class TestTheTokenIsNeverWritten:
         directory, _ = samples
         _, token = portal_url_and_token
         out, prefect_home = Path(os.environ["GONGKAI_OUT"]), tmp_path / "prefect"
-        staged = run_gongkai("run", "relief-recipients", "--period", "2024-01", "--source", str(directory),
-                             prefect_home=prefect_home)
-        assert staged.returncode == 5, staged.stdout + staged.stderr
-        done = run_gongkai("review", "relief-recipients", "2024-01", *APPROVE, prefect_home=prefect_home)
-        assert done.returncode == 0, done.stdout + done.stderr
+        # Processes of their own (tests/cli.py): Prefect keeps their results in prefect_home, searched below.
+        env = {"PREFECT_HOME": str(prefect_home)}
+        staged = gongkai_subprocess("run", "relief-recipients", "--period", "2024-01", "--source", str(directory),
+                                    env=env)
+        assert staged.exit_code == 5, staged.stdout + staged.stderr
+        done = gongkai_subprocess("review", "relief-recipients", "2024-01", *APPROVE, env=env)
+        assert done.exit_code == 0, done.stdout + done.stderr
         assert "published" in done.stdout
 
         assert not any(needle.decode() in done.stdout + done.stderr for needle in needles(token))
@@ -63,12 +56,13 @@ class TestTheTokenIsNeverWritten:
         directory, _ = samples
         out, prefect_home = Path(os.environ["GONGKAI_OUT"]), tmp_path / "prefect"
         # 2024-02 is not on the portal yet: the approved review has to write, and the portal refuses the token.
-        staged = run_gongkai("run", "relief-recipients", "--period", "2024-02", "--source", str(directory),
-                             prefect_home=prefect_home)
-        assert staged.returncode == 5, staged.stdout + staged.stderr
-        done = run_gongkai("review", "relief-recipients", "2024-02", *APPROVE, prefect_home=prefect_home,
-                           GONGKAI_CKAN_TOKEN=WRONG_TOKEN)
-        assert done.returncode == 3, done.stdout + done.stderr
+        env = {"PREFECT_HOME": str(prefect_home)}   # a process of its own: its prefect_home is searched
+        staged = gongkai_subprocess("run", "relief-recipients", "--period", "2024-02", "--source", str(directory),
+                                    env=env)
+        assert staged.exit_code == 5, staged.stdout + staged.stderr
+        done = gongkai_subprocess("review", "relief-recipients", "2024-02", *APPROVE,
+                                  env={**env, "GONGKAI_CKAN_TOKEN": WRONG_TOKEN})
+        assert done.exit_code == 3, done.stdout + done.stderr
         assert "environment variable GONGKAI_CKAN_TOKEN" in done.stdout
         assert WRONG_TOKEN not in done.stdout + done.stderr
         assert files_holding(out, WRONG_TOKEN) == []

@@ -10,21 +10,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
 
-from gongkai.cli import main
+from cli import gongkai, gongkai_subprocess
 from gongkai.spec import available, load_spec
 from messy import FOOTER_PHONE, write_roster, write_smuggled
 from scan import find_secrets
-
-GONGKAI = Path(sys.executable).parent / "gongkai"
-
 
 @pytest.fixture(scope="module")
 def messy(tmp_path_factory, make_samples):
@@ -32,10 +26,6 @@ def messy(tmp_path_factory, make_samples):
     roster, roster_secrets = write_roster(folder / "roster")
     smuggled, smuggled_secrets = write_smuggled(folder / "smuggled", make_samples)
     return SimpleNamespace(roster=roster, smuggled=smuggled, secrets=sorted({*roster_secrets, *smuggled_secrets}))
-
-
-def invoke(*args: str):
-    return CliRunner().invoke(main, list(args))
 
 
 def reports(folder: Path) -> list[dict]:
@@ -61,7 +51,7 @@ AGGREGATE_DATASETS = [name for name in available() if load_spec(name).roster is 
 @pytest.mark.parametrize("dataset", AGGREGATE_DATASETS)
 def test_validate_refuses_a_roster_for_every_dataset_and_quotes_none_of_it(messy, dataset, tmp_path, monkeypatch):
     monkeypatch.setenv("GONGKAI_OUT", str(tmp_path / "out"))
-    result = invoke("validate", str(messy.roster), "--dataset", dataset)
+    result = gongkai("validate", str(messy.roster), "--dataset", dataset)
     assert result.exit_code == 1, result.output
     [report] = reports(tmp_path / "out")
     errors = [p for p in report["problems"] if p["severity"] == "error"]
@@ -75,7 +65,7 @@ def test_validate_refuses_a_roster_for_every_dataset_and_quotes_none_of_it(messy
 def test_validate_out_on_a_template_with_personal_data_typed_in(messy, tmp_path, monkeypatch):
     monkeypatch.setenv("GONGKAI_OUT", str(tmp_path / "out"))
     out = tmp_path / "checked"
-    result = invoke("validate", str(messy.smuggled), "--dataset", "relief-recipients", "--out", str(out))
+    result = gongkai("validate", str(messy.smuggled), "--dataset", "relief-recipients", "--out", str(out))
     assert result.exit_code == 1, result.output
     [report] = reports(out)
     by_slug = {}
@@ -103,11 +93,11 @@ def test_run_refuses_and_leaks_nothing_to_console_reports_or_prefect(messy, isol
     for path in (messy.roster, messy.smuggled):
         (source / path.name).write_bytes(path.read_bytes())
     prefect_home = tmp_path / "prefect"
-    environment = {**os.environ, "PREFECT_HOME": str(prefect_home)}   # results here, runs on the session's server
-    done = subprocess.run([str(GONGKAI), "run", "relief-recipients", "--period", "2024-03", "--source", str(source)],
-                          env=environment, capture_output=True, text=True, timeout=900)
+    # A process of its own (tests/cli.py): its results in prefect_home, searched; runs on the session's server.
+    done = gongkai_subprocess("run", "relief-recipients", "--period", "2024-03", "--source", str(source),
+                              env={"PREFECT_HOME": str(prefect_home)}, timeout=900)
     console = done.stdout + done.stderr
-    assert done.returncode == 1, console
+    assert done.exit_code == 1, console
     assert "person-level-data" not in console and "roster of individuals" in console
     out = Path(os.environ["GONGKAI_OUT"])
     [report] = reports(out)

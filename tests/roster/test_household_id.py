@@ -5,9 +5,8 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from click.testing import CliRunner
 
-from gongkai.cli import main
+from cli import gongkai
 from gongkai.roster.household_id import KeyMissing, household_id, household_ids, load_key, normalise_id
 
 ID18 = "53232919900101008X"          # a valid GB 11643 number (check character X)
@@ -57,8 +56,8 @@ def test_validate_without_a_key_is_a_clear_error_not_a_traceback(rosters, monkey
     monkeypatch.delenv("GONGKAI_HMAC_KEY", raising=False)
     monkeypatch.setenv("GONGKAI_OUT", str(tmp_path / "out"))
     folder, _ = rosters
-    result = CliRunner().invoke(main, ["validate", str(folder), "--dataset", "relief-roster", "--period", "2024-03",
-                                       "--out", str(tmp_path / "checked")])
+    result = gongkai("validate", str(folder), "--dataset", "relief-roster", "--period", "2024-03",
+                     "--out", str(tmp_path / "checked"))
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     assert "GONGKAI_HMAC_KEY" in result.output and "secrets.token_hex(32)" in result.output

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
+from cli import gongkai
 from gongkai.personal import mask_name
-from gongkai.cli import main
 
 
 @pytest.fixture(scope="module")
 def notices(rosters, tmp_path_factory):
     folder, truth = rosters
     out = tmp_path_factory.mktemp("notices")
-    result = CliRunner().invoke(main, ["notice", "relief-roster", "--period", "2024-03", "--source", str(folder),
-                                       "--out", str(out)])
+    result = gongkai("notice", "relief-roster", "--period", "2024-03", "--source", str(folder),
+                     "--out", str(out))
     return result, out, truth
 
 
@@ -55,5 +54,5 @@ def test_no_id_phone_account_address_or_full_name_is_in_any_notice(notices):
 
 
 def test_a_dataset_that_is_not_a_roster_is_refused():
-    result = CliRunner().invoke(main, ["notice", "relief-recipients", "--period", "2024-03"])
+    result = gongkai("notice", "relief-recipients", "--period", "2024-03")
     assert result.exit_code == 2 and "not a roster dataset" in result.output

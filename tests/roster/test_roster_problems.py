@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from gongkai.cli import main
+from cli import gongkai
 
 SHEET = "2024年3月"
 ID_COL, VILLAGE_COL, AMOUNT_COL = 6, 3, 9       # F, C, I (1-based, as openpyxl counts)
@@ -45,8 +44,8 @@ def broken(rosters, tmp_path, hmac_key, monkeypatch):
 def test_each_mistake_is_named_at_its_cell_and_nothing_is_written(broken, tmp_path):
     path, cells, _ = broken
     out = tmp_path / "checked"
-    result = CliRunner().invoke(main, ["validate", str(path), "--dataset", "relief-roster", "--period", "2024-03",
-                                       "--out", str(out)])
+    result = gongkai("validate", str(path), "--dataset", "relief-roster", "--period", "2024-03",
+                     "--out", str(out))
     assert result.exit_code == 1, result.output
     text = " ".join(result.output.split())
     assert f"{SHEET} ! {cells['duplicate']}" in text and f"{cells['first']}" in text and "出现两次" in text
@@ -60,8 +59,8 @@ def test_each_mistake_is_named_at_its_cell_and_nothing_is_written(broken, tmp_pa
 def test_no_message_or_report_quotes_a_roster_value(broken, tmp_path):
     path, _, secrets = broken
     out = tmp_path / "checked"
-    result = CliRunner().invoke(main, ["validate", str(path), "--dataset", "relief-roster", "--period", "2024-03",
-                                       "--out", str(out)])
+    result = gongkai("validate", str(path), "--dataset", "relief-roster", "--period", "2024-03",
+                     "--out", str(out))
     written = result.output + "".join(p.read_text(encoding="utf-8") for p in (out / "reports").iterdir())
     assert "壹佰元" not in written
     assert [s for s in secrets if s in written] == []
@@ -76,7 +75,7 @@ def test_a_total_row_that_disagrees_with_the_households_is_an_error(rosters, tmp
     total = next(r for r in range(5, sheet.max_row + 1) if sheet.cell(r, 1).value == "合计")
     sheet.cell(total, AMOUNT_COL).value += 10
     workbook.save(path := tmp_path / "武定县花名册2024年.xlsx")
-    result = CliRunner().invoke(main, ["validate", str(path), "--dataset", "relief-roster", "--period", "2024-03"])
+    result = gongkai("validate", str(path), "--dataset", "relief-roster", "--period", "2024-03")
     assert result.exit_code == 1, result.output
     text = " ".join(result.output.split())
     assert f"{SHEET} ! I{total}" in text and "差 10.00" in text and "1 个错误" in text
@@ -96,7 +95,7 @@ def test_at_township_level_a_village_is_never_looked_up(broken, tmp_path, monkey
     specs.mkdir()
     (specs / "relief-roster.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("GONGKAI_DATASETS_DIR", str(specs))
-    result = CliRunner().invoke(main, ["validate", str(path), "--dataset", "relief-roster", "--period", "2024-03"])
+    result = gongkai("validate", str(path), "--dataset", "relief-roster", "--period", "2024-03")
     text = " ".join(result.output.split())
     assert f"{SHEET} ! {cells['village']}" not in text and "不存在村" not in text
     assert f"{SHEET} ! {cells['duplicate']}" in text        # the other mistakes are still named

@@ -11,18 +11,14 @@ and Prefect's database.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import requests
-from click.testing import CliRunner
 
-from gongkai.cli import main
+from cli import gongkai, gongkai_subprocess
 
-GONGKAI = Path(sys.executable).parent / "gongkai"
 PERIODS = ["2024-02", "2024-03"]
 
 
@@ -45,7 +41,7 @@ def test_validate_out_writes_and_prints_no_roster_secret(rosters, hmac_key, tmp_
     folder, truth = rosters
     monkeypatch.setenv("GONGKAI_OUT", str(tmp_path / "out"))
     out = tmp_path / "checked"
-    result = CliRunner().invoke(main, ["validate", str(folder), "--dataset", "relief-roster", "--out", str(out)])
+    result = gongkai("validate", str(folder), "--dataset", "relief-roster", "--out", str(out))
     assert result.exit_code == 0, result.output
     # the publishable aggregates, and as read (before small cells are suppressed): both scanned
     assert {p.name for p in out.glob("*.csv")} == {f"relief-roster-{p}{as_read}.csv"
@@ -66,19 +62,18 @@ def test_run_publishes_only_aggregates_and_no_secret_anywhere(rosters, isolated_
     folder, truth = rosters
     name = isolated_specs()["relief-roster"]
     key = os.urandom(32).hex()
-    # Prefect's results in a home of its own, its runs and logs in the session server's database: both searched.
-    env = {**os.environ, "GONGKAI_HMAC_KEY": key, "PREFECT_HOME": str(tmp_path / "prefect")}
+    # Processes of their own (tests/cli.py): Prefect's results in a home of their own, its runs and logs
+    # in the session server's database: both searched.
+    env = {"GONGKAI_HMAC_KEY": key, "PREFECT_HOME": str(tmp_path / "prefect")}
     console = ""
     for period in PERIODS:
-        staged = subprocess.run([str(GONGKAI), "run", "relief-roster", "--period", period, "--source", str(folder)],
-                                env=env, capture_output=True, text=True, timeout=600)
+        staged = gongkai_subprocess("run", "relief-roster", "--period", period, "--source", str(folder), env=env)
         console += staged.stdout + staged.stderr
-        assert staged.returncode == 5, staged.stdout + staged.stderr   # awaiting review
-        done = subprocess.run([str(GONGKAI), "review", "relief-roster", period, "--approve",
-                               "--reviewer", "测试审查人 / test reviewer", "--comment", "测试 / test"],
-                              env=env, capture_output=True, text=True, timeout=600)
+        assert staged.exit_code == 5, staged.stdout + staged.stderr   # awaiting review
+        done = gongkai_subprocess("review", "relief-roster", period, "--approve",
+                                  "--reviewer", "测试审查人 / test reviewer", "--comment", "测试 / test", env=env)
         console += done.stdout + done.stderr
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.exit_code == 0, done.stdout + done.stderr
         assert "published" in done.stdout
     portal = connect(portal_settings())
     package = portal.action.package_show(id=name)
