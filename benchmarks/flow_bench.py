@@ -49,6 +49,7 @@ import python_calamine
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from table import print_rows  # noqa: E402
 from gongkai.anonymize import protect_small_cells, scan_outputs  # noqa: E402
 from gongkai.extract import find_sources  # noqa: E402
 from gongkai.normalize import normalize  # noqa: E402
@@ -280,21 +281,7 @@ def print_table(lines: list[tuple]) -> None:
     header = ("stage", "seconds", "rows/s", "baseline", "baseline s", "ratio")
     cells = [header] + [(stage, num(s, ".3f"), num(rate, ",.0f"), base, num(bs, ".3f"), ratio)
                         for stage, s, rate, base, bs, ratio in lines]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(header))]
-    for n, row in enumerate(cells):
-        print("  ".join(_pad(text, widths[i], right=i in (1, 2, 4)) for i, text in enumerate(row)).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
-
-def _width(text: str) -> int:
-    # CJK characters take two columns in a terminal.
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * (width - _width(text))
-    return fill + text if right else text + fill
+    print_rows(cells)
 
 
 def main() -> None:

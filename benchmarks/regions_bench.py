@@ -35,6 +35,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from table import print_rows  # noqa: E402
 from gongkai import divisions  # noqa: E402
 from gongkai.normalize import regions as regions_module  # noqa: E402
 from gongkai.normalize.regions import County, key, load_regions  # noqa: E402
@@ -194,20 +195,7 @@ def print_table(lines) -> None:
                      else f"{base_seconds / seconds:.0f}x faster than before")
         rows.append((what, f"{seconds:.3f}", f"{count / seconds:,.0f}" if count else "", baseline,
                      f"{base_seconds:.3f}" if base_seconds else "", ratio))
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(header))]
-    for n, row in enumerate(rows):
-        print("  ".join(_pad(text, widths[i], right=i in (1, 2, 4)) for i, text in enumerate(row)).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
-
-
-def _width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    fill = " " * (width - _width(text))
-    return fill + text if right else text + fill
+    print_rows(rows)
 
 
 def main() -> None:
