@@ -94,6 +94,15 @@ def prefect_backend():
             del os.environ["PREFECT_API_URL"]
 
 
+@pytest.fixture(scope="session")
+def portal():
+    """A ckanapi client of the local portal, with the credentials the runs use."""
+    from gongkai.publish import connect
+    from gongkai.settings import portal_settings
+
+    return connect(portal_settings())
+
+
 TEST_REVIEWER = "测试审查人 / test reviewer"
 
 

@@ -91,7 +91,7 @@ def test_a_missing_file_of_a_spec_outside_the_repository_is_named_by_its_key_bes
     (tmp_path / missing).unlink()
     path = tmp_path / "own.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    result = CliRunner().invoke(main, ["spec", "check", str(path)])
+    result = gongkai("spec", "check", str(path))
     assert result.exit_code != 0
     output = " ".join(result.output.split())
     assert f"{key}: {missing} does not exist" in output and f"looked for {tmp_path / missing}" in output, output

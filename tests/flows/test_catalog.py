@@ -15,15 +15,9 @@ import requests
 from cli import gongkai
 from gongkai.catalog import refresh
 from gongkai.cli import _load_flow
-from gongkai.publish import connect
-from gongkai.settings import LOCAL_PORTAL_ENV, portal_settings
+from gongkai.settings import LOCAL_PORTAL_ENV
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def portal():
-    return connect(portal_settings())
 
 
 @pytest.fixture(scope="module")

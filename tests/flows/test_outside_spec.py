@@ -13,9 +13,9 @@ import uuid
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from gongkai.cli import _load_flow, main
+from cli import gongkai
+from gongkai.cli import _load_flow
 from gongkai.publish import connect
 from gongkai.settings import portal_settings
 from gongkai.spec import ROOT, load_spec
@@ -68,8 +68,7 @@ def bureau(tmp_path_factory, make_samples):
 
 def test_the_spec_outside_the_repository_validates(bureau):
     spec_path, _, _ = bureau
-    result = CliRunner().invoke(main, ["validate", str(spec_path.parent / "reports"), "--dataset", str(spec_path),
-                                       "--period", PERIOD])
+    result = gongkai("validate", str(spec_path.parent / "reports"), "--dataset", str(spec_path), "--period", PERIOD)
     assert result.exit_code == 0, result.output
     assert "0 个错误 errors" in result.output and "unknown-region" not in result.output
 

@@ -11,8 +11,6 @@ import pytest
 
 from gongkai.cli import _load_flow
 from gongkai.flow import RunFailed
-from gongkai.publish import connect
-from gongkai.settings import portal_settings
 from gongkai.spec import load_spec
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
@@ -22,11 +20,6 @@ FAMILIES = {  # dataset -> (sample folder, period)
     "lottery-fund": ("lottery", "2023"),
     "budget-accounts": ("budgets", "2023"),
 }
-
-
-@pytest.fixture(scope="module")
-def portal():
-    return connect(portal_settings())
 
 
 @pytest.fixture(scope="module")

@@ -15,19 +15,12 @@ from __future__ import annotations
 import pytest
 
 from gongkai.cli import _load_flow
-from gongkai.publish import connect
-from gongkai.settings import portal_settings
 from gongkai.spec import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
 
 COUNTY_SPEC = ROOT / "datasets" / "samples" / "specs" / "relief-county-monthly.yaml"
 COUNTY_PERIODS = ["2024-01", "2024-02"]
-
-
-@pytest.fixture(scope="module")
-def portal():
-    return connect(portal_settings())
 
 
 @pytest.fixture(scope="module")

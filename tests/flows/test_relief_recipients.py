@@ -22,18 +22,11 @@ from gongkai.flow import RunFailed
 from gongkai.normalize import normalize
 from gongkai.extract import find_sources
 from gongkai.problems import Problems, Where
-from gongkai.publish import connect
-from gongkai.settings import portal_settings
 from gongkai.spec import load_spec
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
 PERIODS = ["2024-01", "2024-02", "2024-03"]
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
-
-
-@pytest.fixture(scope="module")
-def portal():
-    return connect(portal_settings())
 
 
 @pytest.fixture(scope="module")

@@ -16,8 +16,6 @@ import pytest
 
 from cli import GONGKAI, gongkai
 from gongkai.cli import _load_flow
-from gongkai.publish import connect
-from gongkai.settings import portal_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow, pytest.mark.usefixtures("prefect_backend")]
 
@@ -32,11 +30,6 @@ def staging(period: str = PERIOD) -> Path:
 
 def stage_json(period: str = PERIOD) -> dict:
     return json.loads((staging(period) / "stage.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="module")
-def portal():
-    return connect(portal_settings())
 
 
 @pytest.fixture(scope="module")

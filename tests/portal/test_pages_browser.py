@@ -15,19 +15,12 @@ from pathlib import Path
 import pytest
 
 from gongkai.cli import _load_flow
-from gongkai.publish import connect
-from gongkai.settings import portal_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
 PERIODS = ["2024-01", "2024-02", "2024-03"]
 CHROMIUM = "/usr/bin/chromium"   # Debian's (make debian-packages); Playwright cannot download its own here
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots"
 SOCIAL = ["twitter.com", "x.com/intent", "facebook.com", "linkedin.com", "weibo.com", "plus.google"]
-
-
-@pytest.fixture(scope="module")
-def portal():
-    return connect(portal_settings())
 
 
 @pytest.fixture(scope="module")

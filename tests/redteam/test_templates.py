@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from gongkai.cli import main
+from cli import gongkai
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_templates as templates  # noqa: E402
@@ -63,7 +62,7 @@ def validate(template, out: Path) -> tuple[int, list[dict]]:
     args = ["validate", str(template.file.parent), "--dataset", str(template.spec), "--out", str(out)]
     if template.period:
         args += ["--period", template.period]
-    result = CliRunner().invoke(main, args)
+    result = gongkai(*args)
     assert "Traceback" not in result.output, result.output
     assert result.exit_code in (0, 1), result.output
     [report] = sorted((out / "reports").glob("*.json"))
