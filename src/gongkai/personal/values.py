@@ -50,7 +50,9 @@ _CARD = re.compile(r"(?<!\d)(?:\d{16,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?)
 _MOBILE = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?!\d)")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # 4.40524E+17, 5.32329199E+17, 4.4052419900101E17: digits Excel lost when it took an ID for a number.
-_SCIENTIFIC = re.compile(r"(?<![\d.])\d(?:\.\d+)?[eE]\+?(\d{2})(?![\d])")
+# Excel and pandas always write a decimal point or a "+": a bare 5e18 inside a hash or a uuid
+# (a3f5e18c, 4e18-…) is none, nor is anything glued to letters, digits or hyphens.
+_SCIENTIFIC = re.compile(r"(?<![0-9A-Za-z.\-])\d(?:\.\d+[eE]\+?|[eE]\+)(\d{2})(?![0-9A-Za-z\-])")
 # 16–19 digits in a column whose header says it holds accounts: an account, whatever Luhn says.
 _ACCOUNT = re.compile(r"(?<!\d)\d{16,19}(?!\d)")
 # In a message, any other run of 15 or more digits: no count, amount or code a message quotes is that
