@@ -11,13 +11,15 @@ import pytest
 from conftest import dataset_fields
 from gongkai.package import PackagedFile, arrow_schema
 from gongkai.publish import Publisher
+from gongkai.schema import load_schema
 from gongkai.settings import portal_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.portal]
 
 REPO = Path(__file__).resolve().parents[2]
 # The loader on its own, without disclosure control's flag columns (tests/flows covers those).
-SPEC = SimpleNamespace(schema_path=REPO / "schemas" / "relief-recipients.schema.yaml", disclosure_control=None)
+SPEC = SimpleNamespace(name="relief-recipients",
+                       published_schema=load_schema(REPO / "schemas" / "relief-recipients.schema.yaml"))
 
 
 def series_files(folder: Path, rows: int, period: str = "2024-03") -> PackagedFile:
