@@ -40,7 +40,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.portal, pytest.mark.slow]
 # CKAN takes the whole release in ~0.2 s locally whatever its size, and the triggers below find the
 # short windows by watching for them; a bigger release would only make every CLI run longer. Big
 # enough that the DataStore load is seen in pg_stat_activity.
-ROWS = 20_000
+ROWS = 6_000
 PERIOD = "2023"
 RUN = ["run", "lottery-fund", "--period", PERIOD]
 # Each later release of the big table changes the published period: a correction (r2, r3 …).
@@ -149,7 +149,7 @@ class Big:
 
 @pytest.fixture(scope="module")
 def big(isolated_specs, prefect_api, tmp_path_factory) -> Big:
-    """Release A of a 20,000-project lottery-fund table, published by the CLI."""
+    """Release A of a 6,000-project lottery-fund table, published by the CLI."""
     tmp = tmp_path_factory.mktemp("faults-big")
     place = isolate(isolated_specs, prefect_api, tmp)
     fk.restore_portal()
