@@ -27,6 +27,7 @@ from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 from prefect.exceptions import PrefectHTTPStatusError
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from cli import gongkai_subprocess
 from gongkai.publish import connect
 from gongkai.settings import portal_settings
 
@@ -276,10 +277,9 @@ def test_a_review_not_given_in_time_leaves_the_release_staged_for_gongkai_review
     assert portal.action.package_show(id=isolated_dataset)["version"] == "1.0.0"
     staging = Path(os.environ["GONGKAI_OUT"]) / "relief-recipients" / "staging" / "2024-03"
     assert (staging / "stage.json").exists() and not (staging / "review.json").exists()
-    done = subprocess.run([str(Path(sys.executable).parent / "gongkai"), "review", "relief-recipients", "2024-03",
-                           "--approve", "--reviewer", "审查人 / later reviewer"],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
+    done = gongkai_subprocess("review", "relief-recipients", "2024-03", "--approve", "--reviewer", "审查人 / later reviewer",
+                              timeout=300)
+    assert done.exit_code == 0, done.output
     assert portal.action.package_show(id=isolated_dataset)["version"] == "1.1.0"   # a new period: +minor
 
 
