@@ -22,7 +22,7 @@ from gongkai.package import SERIES, Layout, layout_for, sha256
 from gongkai.publish import connect
 from gongkai.report import RunReport
 from gongkai.settings import portal_settings
-from gongkai.spec import ROOT, Spec, SpecError, load_spec
+from gongkai.spec import ROOT, Spec
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -105,14 +105,7 @@ def portal_holds(dataset: dict | None, record_: dict) -> bool:
 
 def of_release(spec: Spec, files: list[Path], period: str) -> str:
     """The fingerprint of a period's release, the datasets its cross-table checks read included."""
-    return fingerprint(spec, files, period, [s for name in spec.related_datasets if (s := _spec_or_none(name))])
-
-
-def _spec_or_none(name: str) -> Spec | None:
-    try:
-        return load_spec(name)
-    except SpecError:
-        return None
+    return fingerprint(spec, files, period, spec.related_specs)
 
 
 def skip_if_unchanged(spec: Spec, report: RunReport, files: list[Path], value: str) -> bool:

@@ -511,10 +511,18 @@ class Spec(_Model):
         return suite
 
     @property
-    def related_datasets(self) -> list[str]:
-        """Other datasets whose published series a cross-table check of the suite reads (within_standard)."""
+    def related_specs(self) -> list[Spec]:
+        """Other datasets whose published series a cross-table check of the suite reads (within_standard);
+        one not shipped is left out (the check itself then says the standards are missing)."""
         checks = self.quality_suite.checks if self.quality_suite else {}
-        return [checks["within_standard"]["dataset"]] if "within_standard" in checks else []
+        names = [checks["within_standard"]["dataset"]] if "within_standard" in checks else []
+        specs = []
+        for name in names:
+            try:
+                specs.append(load_spec(name))
+            except SpecError:
+                pass
+        return specs
 
     @property
     def regions_path(self) -> Path | None:

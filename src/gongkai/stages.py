@@ -33,7 +33,7 @@ from gongkai.quality import check_quality
 from gongkai.report import RunReport
 from gongkai.roster import roster_table
 from gongkai.settings import SettingsError
-from gongkai.spec import DISCLOSURE_LABELS, Spec, SpecError, load_spec
+from gongkai.spec import DISCLOSURE_LABELS, Spec
 from gongkai.validate import validate_table
 
 STAGES = ("extract", "normalize", "validate", "quality", "anonymize", "package", "publish")
@@ -178,16 +178,8 @@ def _normalize(run: Run, files: list[Path], report: RunReport, hooks: Hooks) -> 
 def assess_quality(spec: Spec, table: SourceTable, problems) -> None:
     """The quality suite, with the published series for period-over-period and history checks,
     and the published series of any dataset a cross-table check names."""
-    related = {name: frame for name in spec.related_datasets
-               if (other := _spec_or_none(name)) is not None and (frame := published_series(other)) is not None}
+    related = {other.name: frame for other in spec.related_specs if (frame := published_series(other)) is not None}
     check_quality(spec, table, published_series(spec), problems, related)
-
-
-def _spec_or_none(name: str) -> Spec | None:
-    try:
-        return load_spec(name)
-    except SpecError:
-        return None
 
 
 def _failed(report: RunReport) -> tuple[str, str]:

@@ -191,7 +191,7 @@ def test_relief_paid_above_the_county_standard_is_a_warning_naming_both_figures(
 
 
 def test_a_run_reads_its_quality_suite_once(table, monkeypatch, tmp_path):
-    # The cross-table lookup (related_datasets) and the checks share one reading of the suite file.
+    # The cross-table lookup (related_specs) and the checks share one reading of the suite file.
     import gongkai.spec as spec_module
     from gongkai.spec import load_spec
     from gongkai.stages import assess_quality
